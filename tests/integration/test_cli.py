@@ -1,0 +1,259 @@
+"""`gongkai parse` as a user meets it.
+
+The first part runs the real CLI as a subprocess on real files; the second runs `main()` in
+process with a stand-in pipeline, to pin down output layout and exit codes whatever the
+parser does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extract.errors import CorruptFile, EmptyFile, ExitCode
+from worker import cli
+
+DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
+GOOD = DEVSET / "dev-01.pdf"
+GOOD_2 = DEVSET / "dev-06.pdf"
+SCAN = DEVSET / "dev-10.pdf"
+
+
+def run_cli(*args: object, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *map(str, args)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+
+
+def truth_of(path: Path) -> dict[str, Any]:
+    return json.loads(path.with_name(f"{path.stem}.truth.json").read_text(encoding="utf-8"))
+
+
+def _empty(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    return path
+
+
+def _noise(tmp_path: Path) -> Path:
+    path = tmp_path / "noise.bin"
+    path.write_bytes(random.Random(7).randbytes(4096))
+    return path
+
+
+def _truncated(tmp_path: Path) -> Path:
+    path = tmp_path / "truncated.pdf"
+    data = GOOD.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _not_a_report(tmp_path: Path) -> Path:
+    path = tmp_path / "minutes.txt"
+    path.write_text(
+        "办公室周例会会议纪要\n\n本周五下午，办公室召开周例会，传达了上级会议精神，"
+        "并对下一阶段的档案整理和值班安排作了部署。\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _scan(tmp_path: Path) -> Path:
+    return SCAN
+
+
+BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], ExitCode]] = {
+    "empty": (_empty, ExitCode.empty_file),
+    "random-bytes": (_noise, ExitCode.unsupported_input),
+    "truncated-pdf": (_truncated, ExitCode.corrupt_file),
+    "not-a-report": (_not_a_report, ExitCode.not_a_report),
+    "scanned-pdf": (_scan, ExitCode.no_text_layer),
+}
+
+
+def test_one_file_prints_one_pretty_json_document() -> None:
+    result = run_cli("parse", GOOD)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count("\n") > 10  # indented
+    report = json.loads(result.stdout)
+    truth = truth_of(GOOD)
+    assert (report["agency"], report["year"]) == (truth["agency"], truth["year"])
+    assert "长沙" in result.stdout  # not \u-escaped
+
+
+def test_compact_one_file_is_one_line() -> None:
+    result = run_cli("parse", "--compact", GOOD)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    json.loads(result.stdout)
+
+
+def test_two_files_print_json_lines_in_argument_order() -> None:
+    result = run_cli("parse", GOOD_2, GOOD)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    agencies = [json.loads(line)["agency"] for line in lines]
+    assert agencies == [truth_of(GOOD_2)["agency"], truth_of(GOOD)["agency"]]
+
+
+def test_out_writes_agency_year_json_and_prints_paths(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("parse", GOOD, GOOD_2, "--out", out)
+    assert result.returncode == 0, result.stderr
+    expected = [out / truth_of(p)["agency"] / f"{truth_of(p)['year']}.json" for p in (GOOD, GOOD_2)]
+    assert [Path(line) for line in result.stdout.splitlines()] == expected
+    for path in expected:
+        assert json.loads(path.read_text(encoding="utf-8"))["agency"] == path.parent.name
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("kind", BAD_INPUTS)
+def test_bad_input_gives_one_stderr_line_and_its_exit_code(kind: str, tmp_path: Path) -> None:
+    make, code = BAD_INPUTS[kind]
+    path = make(tmp_path)
+    before = path.read_bytes()
+
+    result = run_cli("parse", path)
+
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"gongkai: {path}: ")
+    assert path.read_bytes() == before
+
+
+def test_good_and_bad_file_prints_the_good_json_and_fails(tmp_path: Path) -> None:
+    empty = _empty(tmp_path)
+    result = run_cli("parse", empty, GOOD)
+    assert result.returncode == ExitCode.empty_file
+    assert json.loads(result.stdout)["agency"] == truth_of(GOOD)["agency"]
+    assert result.stderr.startswith(f"gongkai: {empty}: ")
+
+
+def test_failures_of_several_kinds_exit_1_and_leave_inputs_untouched(tmp_path: Path) -> None:
+    bad = [make(tmp_path) for make, _ in BAD_INPUTS.values()]
+    inputs = [GOOD, *bad]
+    before = {path: path.read_bytes() for path in inputs}
+
+    result = run_cli("parse", *inputs)
+
+    assert result.returncode == ExitCode.several_kinds
+    assert len(result.stdout.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [str(path) for path in bad]
+    assert {path: path.read_bytes() for path in inputs} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in bad[:-1])
+
+
+def test_closed_stdout_ends_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first write fails with EPIPE
+    try:
+        result = run_cli("parse", GOOD, GOOD_2, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 128 + 13  # as if killed by SIGPIPE
+    assert result.stderr == ""
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("gongkai ")
+
+
+# --- in process, with a stand-in pipeline --------------------------------------------------
+
+
+def _fake_process_file(path: Path) -> dict[str, Any]:
+    if path.name.startswith("corrupt"):
+        raise CorruptFile("cannot read the PDF structure")
+    if path.name.startswith("empty"):
+        raise EmptyFile("the file is empty")
+    if path.name.startswith("bug"):
+        raise KeyError("total")
+    agency = {"noagency": None, "evil": "../../e\x00v/i\\l\n局"}.get(path.stem, "某市某局")
+    return {"agency": agency, "year": None if path.stem == "noyear" else 2021, "n": path.stem}
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("worker.pipeline")
+    module.process_file = _fake_process_file  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "worker.pipeline", module)
+
+
+@pytest.mark.usefixtures("fake_pipeline")
+def test_exit_code_of_one_kind_is_that_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["parse", "a.pdf", "corrupt1.pdf", "b.pdf", "corrupt2.pdf"]) == 4
+    captured = capsys.readouterr()
+    assert [json.loads(line)["n"] for line in captured.out.splitlines()] == ["a", "b"]
+    assert captured.err.splitlines() == [
+        "gongkai: corrupt1.pdf: cannot read the PDF structure",
+        "gongkai: corrupt2.pdf: cannot read the PDF structure",
+    ]
+
+
+@pytest.mark.usefixtures("fake_pipeline")
+def test_unexpected_exception_is_an_internal_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["parse", "bug.pdf"]) == ExitCode.internal
+    assert capsys.readouterr().err == "gongkai: bug.pdf: internal error: KeyError: 'total'\n"
+    assert cli.main(["parse", "bug.pdf", "empty.pdf"]) == ExitCode.several_kinds
+    with pytest.raises(KeyError):
+        cli.main(["parse", "--debug", "bug.pdf"])
+
+
+@pytest.mark.usefixtures("fake_pipeline")
+def test_out_paths_are_safe_and_fall_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = ["evil.pdf", "noagency.pdf", "noyear.pdf"]
+    assert cli.main(["parse", "--out", str(tmp_path), *files]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert written == [
+        tmp_path / "___ev_i_l局" / "2021.json",
+        tmp_path / "_unknown-agency" / "2021.json",
+        tmp_path / "某市某局" / "unknown-year.json",
+    ]
+    assert all(path.is_file() for path in written)
+
+
+def test_exit_code_rules() -> None:
+    assert cli.exit_code([]) == ExitCode.ok
+    assert cli.exit_code([ExitCode.not_a_report] * 3) == ExitCode.not_a_report
+    assert cli.exit_code([ExitCode.not_a_report, ExitCode.internal]) == ExitCode.several_kinds
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("某市某局", "某市某局"),
+        ("..", ""),
+        ("...", ""),
+        ("a/../b", "a___b"),
+        (".hidden", "hidden"),
+        ("a\tb\u200bc", "abc"),
+        ("局" * 100, "局" * 66),  # 3 bytes each, cut to 200 bytes on a character boundary
+    ],
+)
+def test_safe_component(name: str, expected: str) -> None:
+    assert cli.safe_component(name) == expected
