@@ -1,0 +1,202 @@
+"""Reader for saved web pages (.html/.htm), with the standard library's html.parser only.
+
+Many reports are published as web pages rather than files.  The page is parsed into a light
+element tree first (so a table can be judged as a whole), then walked in document order:
+prose text becomes one-cell rows ended by block elements, and each <tr> of a data table
+becomes a row with one cell per <td>/<th>.  A merged cell is one cell where it starts: colspan
+is not repeated across columns and rowspan is not copied into the rows below, because a copy
+would look like a second printed value to the parser.  A table that holds another table is
+page layout, not data (old government sites wrap the whole article in one): its cells are
+walked like the page around it, so the inner tables' rows land in place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from extract.document import Cell, Document, Page, Row
+from extract.normalize import decode_text, normalize_space
+
+_SKIPPED = frozenset({"script", "style", "head", "nav", "noscript", "template"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "div",
+        "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+        "h6", "header", "hr", "html", "li", "main", "ol", "p", "pre", "section", "table", "td",
+        "th", "tr", "ul",
+    }
+)  # fmt: skip
+_CELLS = frozenset({"td", "th"})
+_SECTIONS = frozenset({"thead", "tbody", "tfoot"})
+# An opening tag implicitly closes an open element of these kinds (HTML's optional end tags),
+# searching no further out than the nearest element of the boundary kinds.
+_IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "td": (_CELLS, frozenset({"tr", "table"})),
+    "th": (_CELLS, frozenset({"tr", "table"})),
+    "tr": (frozenset({"tr"}), frozenset({"table"})),
+    "thead": (_SECTIONS | {"tr"}, frozenset({"table"})),
+    "tbody": (_SECTIONS | {"tr"}, frozenset({"table"})),
+    "tfoot": (_SECTIONS | {"tr"}, frozenset({"table"})),
+    "li": (frozenset({"li"}), frozenset({"ul", "ol", "table"})),
+    "p": (frozenset({"p"}), frozenset({"td", "th", "table", "div", "li"})),
+    "body": (frozenset({"head"}), frozenset()),
+}
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Element:
+    tag: str
+    children: list[_Element | str] = field(default_factory=list)
+
+
+class _TreeBuilder(HTMLParser):
+    """Builds an element tree, closing the elements HTML lets authors leave open."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Element("#root")
+        self._open: list[_Element] = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _IMPLIED_END:
+            closes, boundary = _IMPLIED_END[tag]
+            for depth in range(len(self._open) - 1, 0, -1):
+                open_tag = self._open[depth].tag
+                if open_tag in closes:
+                    del self._open[depth:]
+                    break
+                if open_tag in boundary:
+                    break
+        element = _Element(tag)
+        self._open[-1].children.append(element)
+        if tag not in _VOID:
+            self._open.append(element)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID and self._open[-1].tag == tag:
+            self._open.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "br":  # browsers read a stray </br> as <br>
+            self._open[-1].children.append(_Element("br"))
+            return
+        for depth in range(len(self._open) - 1, 0, -1):
+            if self._open[depth].tag == tag:
+                del self._open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self._open[-1].children.append(data)
+
+
+class _RowWriter:
+    """Walks the tree in document order and writes prose and table rows."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self._prose: list[str] = []
+        self._tables = 0
+
+    def walk(self, node: _Element | str) -> None:
+        if isinstance(node, str):
+            self._prose.append(node)
+            return
+        if node.tag in _SKIPPED:
+            return
+        if node.tag == "br":
+            self._flush()
+            return
+        if node.tag == "table" and not _contains_table(node):
+            self._flush()
+            self._write_table(node)
+            return
+        if node.tag in _BLOCKS:
+            self._flush()
+        for child in node.children:
+            self.walk(child)
+        if node.tag in _BLOCKS:
+            self._flush()
+
+    def finish(self) -> list[Row]:
+        self._flush()
+        return self.rows
+
+    def _flush(self) -> None:
+        text = normalize_space("".join(self._prose))
+        self._prose.clear()
+        if text:
+            self.rows.append(Row([Cell(text)]))
+
+    def _write_table(self, table: _Element) -> None:
+        index = self._tables
+        for tr in _descendants(table, "tr"):
+            cells = [Cell(_cell_text(td)) for td in tr.children if _is_cell(td)]
+            if any(cell.text for cell in cells):
+                self.rows.append(Row(cells, table=index))
+                self._tables = index + 1
+
+
+def read_html(path: Path, sha256: str) -> Document:
+    """Read a saved web page into a one-page Document of prose and table rows."""
+    builder = _TreeBuilder()
+    builder.feed(_decode(path.read_bytes()))
+    builder.close()
+    writer = _RowWriter()
+    writer.walk(builder.root)
+    page = Page(number=1, rows=writer.finish(), method="plain")
+    return Document(filename=path.name, sha256=sha256, pages=[page])
+
+
+def _decode(data: bytes) -> str:
+    """BOM, then <meta charset> / http-equiv, then UTF-8, then GB18030.
+
+    A page is still worth reading with a few bad bytes, so the last resort replaces them.
+    """
+    match = _META_CHARSET.search(data[:4096])
+    declared = match.group(1).decode("ascii") if match else None
+    text = decode_text(data, declared)
+    return text if text is not None else data.decode("utf-8", errors="replace")
+
+
+def _is_cell(node: _Element | str) -> bool:
+    return isinstance(node, _Element) and node.tag in _CELLS
+
+
+def _contains_table(node: _Element) -> bool:
+    return any(True for _ in _descendants(node, "table"))
+
+
+def _descendants(node: _Element, tag: str) -> Iterator[_Element]:
+    """Elements named `tag` below `node`, not looking inside the matches."""
+    for child in node.children:
+        if isinstance(child, _Element):
+            if child.tag == tag:
+                yield child
+            else:
+                yield from _descendants(child, tag)
+
+
+def _cell_text(node: _Element) -> str:
+    """A cell's text; line breaks and paragraphs inside it only separate words."""
+    parts: list[str] = []
+
+    def collect(element: _Element) -> None:
+        for child in element.children:
+            if isinstance(child, str):
+                parts.append(child)
+            elif child.tag not in _SKIPPED:
+                if child.tag == "br" or child.tag in _BLOCKS:
+                    parts.append("\n")
+                collect(child)
+
+    collect(node)
+    return normalize_space("".join(parts))

@@ -1,0 +1,67 @@
+"""Text helpers shared by the non-PDF readers: byte decoding and CJK-aware whitespace.
+
+Chinese report text reaches us hard-wrapped and space-padded (Word line breaks inside table
+cells, web pages indented for layout, PDF-to-text spacing out 结 果 维 持).  Whitespace between
+two CJK characters is never meaningful in Chinese, so removing it turns 法律服务\\n机构 back
+into 法律服务机构 while `2021 年` and `0 0` keep the space the parser may need.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import re
+
+_CJK = (
+    "\u2e80-\u2fdf"  # radicals
+    "\u3001-\u303f"  # CJK punctuation (not U+3000, which is whitespace)
+    "\u3040-\u312f"  # kana, bopomofo
+    "\u3190-\u31ff"
+    "\u3400-\u4dbf"  # extension A
+    "\u4e00-\u9fff"  # unified ideographs
+    "\uf900-\ufaff"  # compatibility ideographs
+    "\ufe30-\ufe4f"  # vertical / compatibility forms
+    "\uff00-\uffef"  # full-width forms such as （ ） ， ：
+    "\U00020000-\U0003134f"  # extensions B-G
+)
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+_SPACE_RUN = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def normalize_space(text: str) -> str:
+    """Drop whitespace between CJK characters, collapse any other run to one space, strip."""
+    text = _INVISIBLE.sub("", text)
+    text = _SPACE_BETWEEN_CJK.sub("", text)
+    return _SPACE_RUN.sub(" ", text).strip()
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str | None:
+    """Decode by BOM, else the declared charset, else UTF-8, else GB18030.
+
+    A page labelled GB2312 that holds GBK-only characters fails its label and lands on
+    GB18030, a superset of both.  Returns None when no candidate decodes cleanly, so each
+    caller can decide whether that is an error or a reason to fall back.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                return None
+    candidates = ["utf-8", "gb18030"]
+    if declared:
+        with contextlib.suppress(LookupError):  # an unknown label is just not a candidate
+            candidates.insert(0, codecs.lookup(declared).name)
+    for codec in candidates:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return None

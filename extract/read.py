@@ -1,0 +1,147 @@
+"""The one entry point from a file path to a Document: checks, fingerprint, type, reader.
+
+The type is sniffed from the bytes, never the name: crawled reports arrive as `.htm` files
+holding PDFs, `.txt` files holding web pages, and names with no extension at all.  The PDF
+reader is imported only for PDFs, so reading a text file never pays for importing pdfplumber.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path
+
+from extract.document import Document
+from extract.docx import read_docx
+from extract.errors import (
+    EmptyFile,
+    EncryptedFile,
+    FileAccess,
+    GongkaiError,
+    LimitExceeded,
+    NoTextLayer,
+    UnsupportedInput,
+)
+from extract.html import read_html
+from extract.text import decode_plain, read_text
+
+DEFAULT_MAX_FILE_MB = 200.0
+
+_IMAGE_MAGIC = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"II*\x00",  # TIFF, little-endian
+    b"MM\x00*",  # TIFF, big-endian
+)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HTML_START = re.compile(
+    r"(?:\s*(?:<!--.*?-->|<\?.*?\?>))*\s*<(?:html|!doctype\s+html|table|head|body|meta)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+_REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
+    "image": (NoTextLayer, "image input needs OCR, which is not available yet"),
+    "doc": (UnsupportedInput, "legacy .doc is not supported; save as .docx or PDF"),
+    "encrypted-office": (EncryptedFile, "password-protected Office document; remove the password"),
+    "zip": (UnsupportedInput, "a zip archive that is not a Word .docx is not supported"),
+    "binary": (UnsupportedInput, "not a PDF, Word .docx, web page or text file"),
+}
+
+
+def read_document(path: Path) -> Document:
+    """Read any supported report file into a Document, or raise the GongkaiError that says why."""
+    data = _read_checked(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    kind = sniff(data)
+    if kind == "pdf":
+        from extract.pdf import read_pdf
+
+        return read_pdf(path, sha256)
+    if kind == "docx":
+        return read_docx(path, sha256)
+    if kind == "html":
+        return read_html(path, sha256)
+    if kind == "text":
+        return read_text(path, sha256)
+    error, message = _REFUSALS[kind]
+    raise error(message)
+
+
+def sniff(data: bytes) -> str:
+    """The input type from the bytes alone.
+
+    One of pdf, docx, html, text (readable), image, doc, encrypted-office, zip, binary (refused).
+    """
+    if b"%PDF" in data[:1024]:
+        return "pdf"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        # Member names are stored uncompressed, so this also spots a truncated .docx,
+        # which the docx reader then reports as corrupt rather than unsupported.
+        return "docx" if b"word/document.xml" in data else "zip"
+    if data.startswith(_IMAGE_MAGIC) or _is_bmp(data) or _is_webp(data):
+        return "image"
+    if data.startswith(_OLE_MAGIC):
+        # Word encrypts a password-protected .docx into an OLE container with this stream.
+        return "encrypted-office" if "EncryptedPackage".encode("utf-16-le") in data else "doc"
+    if _starts_like_html(data):
+        return "html"
+    if decode_plain(data) is not None:
+        return "text"
+    return "binary"
+
+
+def max_file_bytes() -> int:
+    """The size limit from GONGKAI_MAX_FILE_MB (megabytes), 200 MB by default."""
+    raw = os.environ.get("GONGKAI_MAX_FILE_MB", "")
+    try:
+        megabytes = float(raw) if raw.strip() else DEFAULT_MAX_FILE_MB
+    except ValueError:
+        raise LimitExceeded(f"GONGKAI_MAX_FILE_MB={raw!r} is not a number of megabytes") from None
+    return int(megabytes * 1024 * 1024)
+
+
+def _read_checked(path: Path) -> bytes:
+    """The file's bytes, after refusing what cannot or should not be read."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise FileAccess("not a regular file (a directory or device)")
+        size, limit = status.st_size, max_file_bytes()
+        if size > limit:
+            raise LimitExceeded(
+                f"file is {size / 1048576:.1f} MB, over the {limit / 1048576:g} MB limit "
+                "(GONGKAI_MAX_FILE_MB)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileAccess(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        raise EmptyFile("empty file")
+    return data
+
+
+def _starts_like_html(data: bytes) -> bool:
+    """The first tag, after BOM, whitespace, comments and an XML declaration, opens a page.
+
+    Saved pages often start with `<!-- saved from url=... -->` or `<?xml ...?>`; a markdown
+    text that merely mentions a tag further on does not start with one.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = data[:2048].decode("utf-16", errors="ignore")
+    else:
+        head = data.removeprefix(codecs.BOM_UTF8)[:1024].decode("latin-1")
+    return _HTML_START.match(head) is not None
+
+
+def _is_bmp(data: bytes) -> bool:
+    """`BM` alone could start a text file; a bitmap also has four reserved zero bytes."""
+    return data.startswith(b"BM") and data[6:10] == b"\x00\x00\x00\x00"
+
+
+def _is_webp(data: bytes) -> bool:
+    return data.startswith(b"RIFF") and data[8:12] == b"WEBP"
