@@ -1,0 +1,367 @@
+"""The three tables of a report, read from the token stream.
+
+Each reader walks its section's tokens: a text token that names a row starts that row, the
+values that follow belong to it until the next row's label.  This one rule covers labels
+with their numbers on the same line, on the next line, one cell per line, and a whole table
+run into one line.  Cells are then placed by column: from the page geometry where the
+reader kept boxes, else by count, else by the consistency rules (see `solver`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from statistics import median
+
+from extract.report.labels import (
+    ACTIVE_COLUMNS,
+    APPLICATION_KEYS,
+    EDITION_2019_HEADERS,
+    EDITION_2021_HEADERS,
+    MONEY_FIELDS,
+    REVIEW_HEADER_WORDS,
+    match_active_row,
+    match_application_row,
+)
+from extract.report.solver import (
+    Equation,
+    Placement,
+    Slot,
+    candidates,
+    disputed,
+    place_by_position,
+    solve,
+)
+from extract.report.tokens import Token
+from schemas.rules import (
+    APPLICATION_COLUMNS,
+    OTHER_ROWS_2021,
+    RESULT_ROWS_2019,
+    RESULT_ROWS_2021,
+    REVIEW_FIELDS,
+    REVIEW_GROUPS,
+)
+
+WIDTH = len(APPLICATION_COLUMNS)
+REVIEW_WIDTH = len(REVIEW_GROUPS) * len(REVIEW_FIELDS)
+
+
+@dataclass(slots=True)
+class TableRead:
+    """What a table reader found: cell values by path, where each came from, and notes."""
+
+    cells: dict[str, dict[str, Slot]] = field(default_factory=dict)
+    sources: dict[str, Token] = field(default_factory=dict)
+    undecided: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)  # placed by the rules, not the text
+    units: dict[str, str] = field(default_factory=dict)
+
+    def put(self, section: str, row: str, columns: Sequence[str], placement: Placement) -> None:
+        cells = self.cells.setdefault(row, {})
+        for column, value, source in zip(columns, placement.values, placement.sources, strict=True):
+            cells[column] = value
+            if source is not None and value is not None:
+                self.sources[f"{section}/{row}/{column}"] = source
+
+
+def _values(tokens: Sequence[Token]) -> list[Token]:
+    return [token for token in tokens if token.kind in ("value", "blank")]
+
+
+def _is_grid_row(tokens: Sequence[Token], width: int) -> bool:
+    """A row whose every cell, blank ones included, came with a box: positions are exact."""
+    return len(tokens) == width and all(token.bbox is not None for token in tokens)
+
+
+# ---------------------------------------------------------------- 三 applications
+
+
+@dataclass(slots=True)
+class ApplicationRows:
+    rows: dict[str, list[Token]]
+    header_has_total: bool
+    reviews_row: list[Token] | None
+
+
+def collect_application_rows(tokens: Sequence[Token]) -> ApplicationRows:
+    """Row key → the value and blank tokens printed for it, in table order."""
+    rows: dict[str, list[Token]] = {}
+    matched: list[str] = []
+    header: list[str] = []
+    current: str | None = None
+    last_with_values: str | None = None
+    reviews_row: list[Token] | None = None
+    for _, group in groupby(tokens, key=lambda token: token.row):
+        row_tokens = list(group)
+        if _looks_like_review_row(row_tokens) and current is not None:
+            reviews_row = row_tokens
+            continue
+        for token in row_tokens:
+            if token.kind == "text":
+                key = match_application_row(token.text, last_with_values)
+                if key is None:
+                    if current is None:
+                        header.append(token.text)
+                    continue
+                current = key
+                rows.setdefault(key, [])
+                matched.append(key)
+            elif current is not None:
+                rows[current].append(token)
+                if token.kind == "value":
+                    last_with_values = current
+    _drop_superseded(rows, matched)
+    return ApplicationRows(rows, "总计" in "".join(header) or not header, reviews_row)
+
+
+def _looks_like_review_row(row_tokens: Sequence[Token]) -> bool:
+    """A label-less row of 15 values inside section 三: the reviews table, its heading lost."""
+    return all(token.kind != "text" for token in row_tokens) and (
+        sum(token.kind == "value" for token in row_tokens) == REVIEW_WIDTH
+    )
+
+
+def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> None:
+    """Remove labels that named no row after all: a group label such as （六）其他处理 over
+    its sub-rows, or a repeated header's 总计 followed by earlier rows."""
+    index = {key: i for i, key in enumerate(APPLICATION_KEYS)}
+    for position, key in enumerate(matched):
+        if key not in rows or any(token.kind == "value" for token in rows[key]):
+            continue
+        later = matched[position + 1 :]
+        if any(index[other] < index[key] for other in later):
+            del rows[key]
+    if "other_processing" in rows and any(row in rows for row in OTHER_ROWS_2021):
+        if any(token.kind == "value" for token in rows["other_processing"]):
+            for row in OTHER_ROWS_2021:
+                if row in rows and not any(t.kind == "value" for t in rows[row]):
+                    del rows[row]
+        else:
+            del rows["other_processing"]
+
+
+def _column_centres(rows: Sequence[Sequence[Token]], width: int) -> list[float] | None:
+    """Column x-centres from the rows that print every cell with a box."""
+    full = [row for row in rows if _is_grid_row(row, width)]
+    if not full:
+        return None
+    return [median(row[column].x_center for row in full) for column in range(width)]
+
+
+def _row_placements(
+    tokens: Sequence[Token], width: int, centres: list[float] | None
+) -> list[Placement]:
+    cells = _values(tokens)
+    if _is_grid_row(cells, width):
+        return [
+            Placement(
+                tuple(t.value.number if t.value else None for t in cells),
+                tuple(t if t.kind == "value" else None for t in cells),
+            )
+        ]
+    if centres and cells and all(token.bbox is not None for token in cells):
+        placed = place_by_position(cells, centres)
+        if placed is not None:
+            return [placed]
+    return candidates(cells, width)
+
+
+def application_equations(keys: Sequence[str]) -> list[Equation]:
+    """Rules 1–3 over the rows present, as equations the solver can test placements on."""
+    equations = [
+        Equation("rule1", ((key, WIDTH - 1),), tuple((key, c) for c in range(WIDTH - 1)))
+        for key in keys
+    ]
+    results = [key for key in keys if key in RESULT_ROWS_2021 or key in RESULT_ROWS_2019]
+    for column in range(WIDTH):
+        equations.append(
+            Equation(
+                "rule2",
+                (("new_received", column), ("carried_over", column)),
+                (("total_processed", column), ("carried_forward", column)),
+            )
+        )
+        equations.append(
+            Equation("rule3", (("total_processed", column),), tuple((r, column) for r in results))
+        )
+    return equations
+
+
+def read_applications(tokens: Sequence[Token]) -> tuple[TableRead, list[Token] | None]:
+    """Section 三's table, and the reviews row if it turned up inside section 三."""
+    found = collect_application_rows(tokens)
+    read = TableRead()
+    if not found.rows:
+        return read, found.reviews_row
+    centres = _column_centres([_values(row) for row in found.rows.values()], WIDTH)
+    options: dict[str, list[Placement]] = {}
+    for key, row_tokens in found.rows.items():
+        values = [t for t in _values(row_tokens) if t.kind == "value"]
+        if not found.header_has_total and len(values) == WIDTH - 1 and not centres:
+            options[key] = [
+                Placement(
+                    (*(t.value.number if t.value else None for t in values), None),
+                    (*values, None),
+                )
+            ]
+        else:
+            options[key] = _row_placements(row_tokens, WIDTH, centres)
+    chosen, undecided = solve(options, application_equations(list(found.rows)))
+    for key in found.rows:
+        placement = chosen.get(key) or Placement((None,) * WIDTH, (None,) * WIDTH)
+        read.put("applications", key, APPLICATION_COLUMNS, placement)
+        read.resolved += [
+            f"applications/{key}/{APPLICATION_COLUMNS[c]}"
+            for c in disputed(options[key])
+            if placement.values[c] is not None
+        ]
+    read.undecided = [f"applications/{row}/{APPLICATION_COLUMNS[c]}" for row, c in undecided]
+    return read, found.reviews_row
+
+
+# ---------------------------------------------------------------- 四 reviews and lawsuits
+
+
+def review_equations() -> list[Equation]:
+    size = len(REVIEW_FIELDS)
+    return [
+        Equation(
+            "rule4",
+            (("reviews", g * size + size - 1),),
+            tuple(("reviews", g * size + f) for f in range(size - 1)),
+        )
+        for g in range(len(REVIEW_GROUPS))
+    ]
+
+
+def _review_header_centres(tokens: Sequence[Token]) -> list[float] | None:
+    """x-centres of the 15 result-column headers, where the page geometry gives all 15."""
+    centres = [
+        token.x_center
+        for token in tokens
+        if token.kind == "text"
+        and token.x_center is not None
+        and any(pattern.search(token.text) for _, pattern in REVIEW_HEADER_WORDS)
+    ]
+    return sorted(centres) if len(centres) == REVIEW_WIDTH else None
+
+
+def read_reviews(tokens: Sequence[Token]) -> TableRead:
+    """Section 四: one row of 15 numbers (three groups of five)."""
+    read = TableRead()
+    cells = _values(tokens)
+    if not any(token.kind == "value" for token in cells):
+        return read
+    if not _is_grid_row(cells, REVIEW_WIDTH):
+        cells = [token for token in cells if token.kind == "value"]
+    options = _row_placements(cells, REVIEW_WIDTH, _review_header_centres(tokens))
+    chosen, undecided = solve({"reviews": options}, review_equations())
+    placement = chosen.get("reviews")
+    if placement is None:
+        return read
+    size = len(REVIEW_FIELDS)
+    for g, group in enumerate(REVIEW_GROUPS):
+        part = Placement(
+            placement.values[g * size : (g + 1) * size],
+            placement.sources[g * size : (g + 1) * size],
+        )
+        read.put("reviews_and_lawsuits", group, REVIEW_FIELDS, part)
+    path = "reviews_and_lawsuits/{}/{}".format
+    read.undecided = [path(REVIEW_GROUPS[c // size], REVIEW_FIELDS[c % size]) for _, c in undecided]
+    read.resolved = [
+        path(REVIEW_GROUPS[c // size], REVIEW_FIELDS[c % size])
+        for c in disputed(options)
+        if placement.values[c] is not None
+    ]
+    return read
+
+
+# ---------------------------------------------------------------- 二 active disclosure
+
+_COLUMN_HEADERS: dict[str, re.Pattern[str]] = {
+    "issued": re.compile(r"制发"),
+    "repealed": re.compile(r"废止"),
+    "in_force": re.compile(r"现行有效"),
+    "decisions": re.compile(r"处理决定"),
+    "amount": re.compile(r"金额"),
+    "made": re.compile(r"新制作"),
+    "published": re.compile(r"新公开"),
+    "total_published": re.compile(r"公开总"),
+    "previous_items": re.compile(r"上一年"),
+    "change": re.compile(r"增.?减"),
+    "items": re.compile(r"采购项目"),
+}
+_YUAN = re.compile(r"(?<!万)元")
+
+
+def detect_edition(tokens: Sequence[Token]) -> str | None:
+    """The edition the 主动公开 table follows, from its own column headers."""
+    text = "".join(token.text for token in tokens if token.kind == "text")
+    new = len(EDITION_2021_HEADERS.findall(text))
+    old = len(EDITION_2019_HEADERS.findall(text))
+    if new == old:
+        return None
+    return "2021" if new > old else "2019"
+
+
+def read_active(tokens: Sequence[Token], edition: str) -> TableRead:
+    """Section 二: small tables of one to three columns per row."""
+    read = TableRead()
+    layout = ACTIVE_COLUMNS[edition]
+    rows: dict[str, list[Token]] = {}
+    header_x: dict[str, float] = {}
+    amount_header = ""
+    current: str | None = None
+    for token in tokens:
+        if token.kind != "text":
+            if current is not None:
+                rows[current].append(token)
+            continue
+        key = match_active_row(token.text)
+        if key in layout and key not in rows:
+            current = key
+            rows[key] = []
+            continue
+        for column, pattern in _COLUMN_HEADERS.items():
+            if pattern.search(token.text):
+                current = None
+                if token.x_center is not None:
+                    header_x[column] = token.x_center
+                if column == "amount":
+                    amount_header = token.text
+    for key, row_tokens in rows.items():
+        columns = layout[key]
+        centres = [header_x[c] for c in columns] if all(c in header_x for c in columns) else None
+        placement = _active_placement(row_tokens, len(columns), centres)
+        if placement is None:
+            continue
+        read.put("active_disclosure", key, columns, placement)
+        if (key, "amount") in MONEY_FIELDS and "amount" in columns:
+            _convert_yuan(read, key, amount_header)
+    for key in layout:
+        if key in rows:
+            for column in layout[key]:
+                read.cells[key].setdefault(column, None)
+    return read
+
+
+def _active_placement(
+    tokens: Sequence[Token], width: int, centres: list[float] | None
+) -> Placement | None:
+    """One placement, or the cells all readings agree on (no rules tie these rows together)."""
+    options = _row_placements(tokens, width, centres)
+    if not options:
+        return None
+    chosen, _ = solve({"row": options}, [])
+    return chosen["row"]
+
+
+def _convert_yuan(read: TableRead, key: str, header: str) -> None:
+    """Money is in 万元; a column printed in 元 is converted and its unit recorded."""
+    amount = read.cells[key].get("amount")
+    if amount is None or not _YUAN.search(header):
+        return
+    read.cells[key]["amount"] = round(amount / 10000, 6)
+    read.units[f"active_disclosure/{key}/amount"] = "元"

@@ -1,0 +1,136 @@
+"""Flatten a Document into one stream of tokens, each tagged with its report section.
+
+Whatever the input (PDF table rows, OCR cells, tab-separated text, one crawled line holding
+the whole report), the parser reads the same thing: text, values and blank cells in reading
+order, with the page and box they came from.  Section headings (一、总体情况 … 六、其他需要
+报告的事项) can sit anywhere, even mid-line, so text is split at them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from extract.document import BBox, Document
+from extract.report.numbers import Value, embedded_values, normalize, parse_value
+
+TokenKind = Literal["text", "value", "blank"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: TokenKind
+    text: str
+    page: int
+    row: int  # index of the physical row in the document, to tell rows apart
+    method: str
+    bbox: BBox | None = None
+    value: Value | None = None
+    confidence: float | None = None
+    section: int = 0  # 0 before the first heading, then 1..6
+
+    @property
+    def x_center(self) -> float | None:
+        return None if self.bbox is None else (self.bbox[0] + self.bbox[2]) / 2
+
+
+# Headings must carry their numeral: the opening paragraph of many reports lists every
+# section's name in one sentence, and that sentence is not a heading.
+_HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(r"一[、.．]\s*(?:总体情况|概述|总体|基本情况)")),
+    (2, re.compile(r"二[、.．]\s*(?:\S{0,4})主动公开")),
+    (3, re.compile(r"三[、.．]\s*\S{0,8}收到和处理|三[、.．]\s*\S{0,4}依申请公开")),
+    (4, re.compile(r"四[、.．]\s*\S{0,16}(?:行政复议|行政诉讼)")),
+    (5, re.compile(r"五[、.．]\s*\S{0,16}(?:问题|改进|不足)")),
+    (6, re.compile(r"六[、.．]\s*\S{0,4}其他")),
+)
+# A page number in running text ("- 3 -", "第3页"); PDF prose rows drop bare numbers anyway.
+_PAGE_NUMBER = re.compile(r"^\s*[-—–]\s*\d{1,3}\s*[-—–]\s*$|^\s*第\s*\d+\s*页")
+
+
+def tokenize(document: Document) -> list[Token]:
+    """The document as tokens in reading order, with section numbers assigned."""
+    tokens: list[Token] = []
+    row_index = 0
+    for page in document.pages:
+        plain = page.method == "plain"
+        for row in page.rows:
+            row_index += 1
+            in_table = row.table is not None
+            for cell in row.cells:
+                base = dict(
+                    page=page.number,
+                    row=row_index,
+                    method=page.method,
+                    bbox=cell.bbox,
+                    confidence=cell.confidence,
+                )
+                if not cell.text.strip():
+                    if in_table:
+                        tokens.append(Token("blank", "", **base))
+                    continue
+                value = parse_value(cell.text)
+                if value is not None:
+                    if in_table or plain:
+                        tokens.append(Token("value", value.text, value=value, **base))
+                    continue
+                tokens.extend(
+                    _split_text(normalize(cell.text), numbers=in_table or plain, base=base)
+                )
+    return _assign_sections(tokens)
+
+
+def _split_text(text: str, numbers: bool, base: dict) -> list[Token]:
+    """Text with the values run into it split out (only where the text may carry values)."""
+    if _PAGE_NUMBER.match(text):
+        return []
+    if not numbers:
+        return [Token("text", text, **base)]
+    pieces: list[Token] = []
+    position = 0
+    for start, end, value in embedded_values(text):
+        if text[position:start].strip():
+            pieces.append(Token("text", text[position:start], **base))
+        pieces.append(Token("value", value.text, value=value, **base))
+        position = end
+    if text[position:].strip():
+        pieces.append(Token("text", text[position:], **base))
+    return pieces
+
+
+def _assign_sections(tokens: list[Token]) -> list[Token]:
+    """Tag every token with its section; sections only move forward."""
+    result: list[Token] = []
+    section = 0
+    for token in tokens:
+        if token.kind != "text":
+            result.append(replace(token, section=section))
+            continue
+        for text, heading in _split_at_headings(token.text, section):
+            if heading is not None:
+                section = heading
+            result.append(replace(token, text=text, section=section))
+    return result
+
+
+def _split_at_headings(text: str, section: int) -> list[tuple[str, int | None]]:
+    """Cut text where a later section's heading starts; each piece with its new section."""
+    cuts: list[tuple[int, int]] = []
+    current = section
+    for number, pattern in _HEADINGS:
+        if number <= current:
+            continue
+        match = pattern.search(text, cuts[-1][0] if cuts else 0)
+        if match:
+            cuts.append((match.start(), number))
+            current = number
+    if not cuts:
+        return [(text, None)]
+    pieces: list[tuple[str, int | None]] = []
+    if cuts[0][0] > 0:
+        pieces.append((text[: cuts[0][0]], None))
+    for i, (start, number) in enumerate(cuts):
+        end = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
+        pieces.append((text[start:end], number))
+    return pieces
