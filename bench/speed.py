@@ -29,6 +29,9 @@ BARE = (
 )
 
 
+ROW = "{:<24}{:>6}{:>9}{:>11}{:>7}{:>8}"
+
+
 def default_pdfs() -> list[Path]:
     return [DEVSET / "real" / "huaian-shi-2024.pdf", *sorted(DEVSET.glob("dev-0*.pdf"))]
 
@@ -52,8 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
 
-    header = ("file", "pages", "bare s", "gongkai s", "ratio", "s/page")
-    print("  ".join(header))
+    print(ROW.format("file", "pages", "bare s", "gongkai s", "ratio", "s/page"))
     bare_sum = gongkai_sum = 0.0
     page_sum = 0
     failed = 0
@@ -69,21 +71,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run_timed([sys.executable, "-m", "worker.cli", "parse", str(pdf)])
                 )
         except RuntimeError as exc:
-            print(f"{pdf.name}  {pages}  not measured: a run failed ({exc})")
+            print(f"{pdf.name:<24}{pages:>6}  not measured: a run failed ({exc})")
             failed += 1
             continue
         bare, gongkai = statistics.median(bare_times), statistics.median(gongkai_times)
         bare_sum, gongkai_sum, page_sum = bare_sum + bare, gongkai_sum + gongkai, page_sum + pages
-        print(f"{pdf.name}  {pages}  {bare:.3f}  {gongkai:.3f}  {gongkai / bare:.2f}"
-              f"  {gongkai / pages:.3f}")
+        print(_measured(pdf.name, pages, bare, gongkai))
 
     if page_sum:
-        print(f"all  {page_sum}  {bare_sum:.3f}  {gongkai_sum:.3f}  {gongkai_sum / bare_sum:.2f}"
-              f"  {gongkai_sum / page_sum:.3f}")
+        print(_measured("all", page_sum, bare_sum, gongkai_sum))
         print(f"ratio gongkai/bare {gongkai_sum / bare_sum:.2f} (target <= {TARGET_RATIO}), "
               f"{gongkai_sum / page_sum:.3f} s/page, median of {args.rounds} rounds, "
               f"os.cpu_count() = {os.cpu_count()}")
     return 1 if failed else 0
+
+
+def _measured(name: str, pages: int, bare: float, gongkai: float) -> str:
+    return ROW.format(name, pages, f"{bare:.3f}", f"{gongkai:.3f}", f"{gongkai / bare:.2f}",
+                      f"{gongkai / pages:.3f}")
 
 
 if __name__ == "__main__":
