@@ -1,0 +1,304 @@
+"""The format's consistency rules (勾稽关系), as checks and as a decoder of blank cells.
+
+Pure functions over the report dict (the contract's JSON): no I/O, no parser knowledge, so the
+parser, the store and the tests all judge a report by the same arithmetic.
+
+Rules (numbered as in the contract, shared/spec/report-fields.md):
+
+1. every `applications` row: total = the six applicant columns;
+2. every column: new_received + carried_over = total_processed + carried_forward;
+3. every column: total_processed = the result rows (granted … other_*);
+4. every `reviews_and_lawsuits` group: total = upheld + corrected + other + pending.
+
+Each rule instance is an equation between two sums of cells.  A blank (null) cell is never
+guessed: `infer_forced` fills one only when the equation leaves it a single possible value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+APPLICANT_COLUMNS: tuple[str, ...] = (
+    "natural_person",  # 自然人
+    "commercial_enterprise",  # 商业企业
+    "research_institution",  # 科研机构
+    "social_organization",  # 社会公益组织
+    "legal_service_agency",  # 法律服务机构
+    "other_organization",  # 其他
+)
+APPLICATION_COLUMNS: tuple[str, ...] = (*APPLICANT_COLUMNS, "total")  # 总计
+
+_COMMON_RESULT_ROWS: tuple[str, ...] = (
+    "granted",  # 三（一）予以公开
+    "partially_granted",  # 三（二）部分公开
+    "withheld_state_secret",  # 三（三）1
+    "withheld_prohibited_by_law",
+    "withheld_security_stability",
+    "withheld_third_party",
+    "withheld_internal_affairs",
+    "withheld_process_information",
+    "withheld_enforcement_files",
+    "withheld_inquiry_matters",  # 三（三）8
+    "unable_not_held",  # 三（四）1
+    "unable_needs_creation",
+    "unable_unclear",
+    "not_processed_complaint",  # 三（五）1
+    "not_processed_duplicate",
+    "not_processed_publication",
+    "not_processed_excessive",
+    "not_processed_confirmation",  # 三（五）5
+)
+OTHER_ROWS_2019: tuple[str, ...] = ("other_processing",)  # 三（六）其他处理, one row
+OTHER_ROWS_2021: tuple[str, ...] = ("other_overdue_correction", "other_overdue_fee", "other_misc")
+RESULT_ROWS_2019: tuple[str, ...] = _COMMON_RESULT_ROWS + OTHER_ROWS_2019
+RESULT_ROWS_2021: tuple[str, ...] = _COMMON_RESULT_ROWS + OTHER_ROWS_2021
+
+_RECEIVED_ROWS = ("new_received", "carried_over")  # 一、二
+_CLOSING_ROWS = ("total_processed", "carried_forward")  # 三（七）总计, 四、结转下年度
+APPLICATION_ROWS_2019: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2019 + _CLOSING_ROWS
+APPLICATION_ROWS_2021: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + _CLOSING_ROWS
+# Every row key the contract knows, in table order (a 2021 hybrid prints other_processing).
+_ROW_ORDER: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + OTHER_ROWS_2019 + _CLOSING_ROWS
+_OTHER_ROWS = frozenset(OTHER_ROWS_2019 + OTHER_ROWS_2021)
+
+REVIEW_FIELDS: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
+REVIEW_GROUPS: tuple[str, ...] = (
+    "administrative_reconsideration",  # 行政复议
+    "litigation_direct",  # 行政诉讼 · 未经复议直接起诉
+    "litigation_after_reconsideration",  # 行政诉讼 · 复议后起诉
+)
+
+_UNSUPPORTED_FORMAT: dict[str, Any] = {
+    "rule": "format",
+    "ok": False,
+    "detail": "pre-2019 report format is not supported",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Operand:
+    """One cell of an equation; `holder` is None when its row or group is absent."""
+
+    name: str
+    path: str
+    holder: dict[str, Any] | None
+    key: str
+
+    @property
+    def value(self) -> Any:
+        return None if self.holder is None else self.holder.get(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Equation:
+    """One rule instance: sum(lhs) = sum(rhs).  `phrase` names a long right-hand side."""
+
+    rule: str
+    label: str
+    lhs: tuple[_Operand, ...]
+    rhs: tuple[_Operand, ...]
+    phrase: str | None = None
+
+
+def result_rows(applications: Mapping[str, Any], edition: str | None) -> tuple[str, ...]:
+    """The rows rule 3 sums: the `other_*` block the table prints, else the edition's."""
+    if "other_processing" in applications:
+        return RESULT_ROWS_2019
+    if any(row in applications for row in OTHER_ROWS_2021) or edition != "2019":
+        return RESULT_ROWS_2021
+    return RESULT_ROWS_2019
+
+
+def ensure_rows(applications: dict[str, Any], edition_rows: Sequence[str]) -> list[str]:
+    """Add the expected rows that are missing as all-null rows, so inference can fill them.
+
+    The `other_*` block follows what the table printed (a 2021 report that prints the single
+    其他处理 row keeps it).  Missing columns of present rows become null too, and the rows
+    are put in table order.  Returns the row keys added.
+    """
+    edition = "2019" if "other_processing" in edition_rows else "2021"
+    others = set(result_rows(applications, edition)) & _OTHER_ROWS
+    wanted = {row for row in edition_rows if row not in _OTHER_ROWS} | others
+    added = [row for row in _ROW_ORDER if row in wanted and row not in applications]
+    for row in added:
+        applications[row] = {}
+    for cells in applications.values():
+        for column in APPLICATION_COLUMNS:
+            cells.setdefault(column, None)
+    order = {row: i for i, row in enumerate(_ROW_ORDER)}
+    rows = sorted(applications.items(), key=lambda item: order.get(item[0], len(order)))
+    applications.clear()
+    applications.update(rows)
+    return added
+
+
+def _operand(section: str, table: Mapping[str, Any], row: str, key: str, name: str) -> _Operand:
+    holder = table.get(row)
+    return _Operand(
+        name, f"{section}/{row}/{key}", holder if isinstance(holder, dict) else None, key
+    )
+
+
+def _equations(report: Mapping[str, Any]) -> Iterator[_Equation]:
+    """Every rule instance the report's tables hold, rule by rule, in table order."""
+    apps = report.get("applications") or {}
+    for row in apps:
+        yield _Equation(
+            "rule1",
+            row,
+            (_operand("applications", apps, row, "total", "total"),),
+            tuple(_operand("applications", apps, row, c, c) for c in APPLICANT_COLUMNS),
+            "sum of the six applicant columns",
+        )
+    if apps:
+        for column in APPLICATION_COLUMNS:
+            yield _Equation(
+                "rule2",
+                column,
+                tuple(_operand("applications", apps, r, column, r) for r in _RECEIVED_ROWS),
+                tuple(_operand("applications", apps, r, column, r) for r in _CLOSING_ROWS),
+            )
+        rows = result_rows(apps, report.get("edition"))
+        for column in APPLICATION_COLUMNS:
+            yield _Equation(
+                "rule3",
+                column,
+                (_operand("applications", apps, "total_processed", column, "total_processed"),),
+                tuple(_operand("applications", apps, r, column, r) for r in rows),
+                f"sum of the {len(rows)} result rows",
+            )
+    reviews = report.get("reviews_and_lawsuits") or {}
+    for group in REVIEW_GROUPS:
+        if group in reviews:
+            yield _Equation(
+                "rule4",
+                group,
+                (_operand("reviews_and_lawsuits", reviews, group, "total", "total"),),
+                tuple(
+                    _operand("reviews_and_lawsuits", reviews, group, f, f)
+                    for f in REVIEW_FIELDS[:-1]
+                ),
+            )
+
+
+def _side(operands: Sequence[_Operand], phrase: str | None, *, left: bool) -> str:
+    """`total 7`, `a 1 + b 2 = 3` or `3 = sum of …`, for a check's detail."""
+    total = sum(op.value for op in operands)
+    if len(operands) == 1:
+        return f"{operands[0].name} {total}"
+    terms = phrase or " + ".join(f"{op.name} {op.value}" for op in operands)
+    return f"{terms} = {total}" if left else f"{total} = {terms}"
+
+
+_SECTION_OF_RULE = {
+    "rule1": "applications",
+    "rule2": "applications",
+    "rule3": "applications",
+    "rule4": "reviews_and_lawsuits",
+}
+
+
+def check_rules(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Evaluate rules 1–4: one check per evaluable instance, one summary per rule otherwise.
+
+    An instance with a blank operand cannot be judged; each rule then gets one `ok` entry
+    saying how many instances were not evaluated and which, so `checks` shows every rule.
+    """
+    if report.get("edition") == "pre2019":
+        return [dict(_UNSUPPORTED_FORMAT)]
+    evaluated: dict[str, list[dict[str, Any]]] = {rule: [] for rule in _SECTION_OF_RULE}
+    skipped: dict[str, list[str]] = {rule: [] for rule in _SECTION_OF_RULE}
+    for eq in _equations(report):
+        if any(not _is_number(op.value) for op in eq.lhs + eq.rhs):
+            skipped[eq.rule].append(eq.label)
+            continue
+        ok = sum(op.value for op in eq.lhs) == sum(op.value for op in eq.rhs)
+        left = _side(eq.lhs, None, left=True)
+        right = _side(eq.rhs, eq.phrase, left=False)
+        detail = f"{eq.label}: {left} {'=' if ok else '≠'} {right}"
+        evaluated[eq.rule].append({"rule": eq.rule, "ok": ok, "detail": detail})
+    checks: list[dict[str, Any]] = []
+    for rule, entries in evaluated.items():
+        checks += entries
+        labels = skipped[rule]
+        if labels:
+            verb = "instance has" if len(labels) == 1 else "instances have"
+            detail = f"not evaluated: {len(labels)} {verb} blank cells ({', '.join(labels)})"
+        elif entries:
+            continue
+        else:
+            detail = f"not evaluated: {_SECTION_OF_RULE[rule]} table absent"
+        checks.append({"rule": rule, "ok": True, "detail": detail})
+    return checks
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _forced(eq: _Equation) -> list[tuple[_Operand, int | None]]:
+    """What this equation alone says about its blank cells (counts are non-negative).
+
+    Blanks on one side only: their sum is the other side minus the known cells.  One blank
+    takes that residual; several blanks are all 0 when the residual is 0.  A negative or
+    non-integer residual means the printed cells contradict each other: the blanks get None,
+    "no valid value", which vetoes what other equations would put there.  An absent row is
+    an unknown that cannot be filled.
+    """
+    operands = eq.lhs + eq.rhs
+    if any(op.value is not None and not _is_number(op.value) for op in operands):
+        return []
+    blank_left = [op for op in eq.lhs if op.value is None]
+    blank_right = [op for op in eq.rhs if op.value is None]
+    if bool(blank_left) == bool(blank_right):  # none blank, or blanks on both sides
+        return []
+    known_left = sum(op.value for op in eq.lhs if op.value is not None)
+    known_right = sum(op.value for op in eq.rhs if op.value is not None)
+    residual = known_right - known_left if blank_left else known_left - known_right
+    blanks = blank_left or blank_right
+    value: int | None
+    if not isinstance(residual, int) or residual < 0:
+        value = None
+    elif len(blanks) == 1 or residual == 0:
+        value = residual
+    else:
+        return []  # several blanks sharing a positive sum: not determined
+    return [(op, value) for op in blanks if op.holder is not None]
+
+
+def infer_forced(report: dict[str, Any]) -> list[str]:
+    """Fill, in place, the blank cells the report's own arithmetic forces; return their paths.
+
+    Rules 1–4 are applied to a fixpoint over `applications` and `reviews_and_lawsuits`
+    (never `active_disclosure`).  Each round collects what every equation says about each
+    blank from the current cells; a blank is filled only when the equations that determine
+    it agree and none of them is contradicted.  Paths come back in table order, ready for
+    the report's `inferred` list.
+    """
+    if report.get("edition") == "pre2019":
+        return []
+    filled: set[str] = set()
+    while True:
+        proposals: dict[str, tuple[_Operand, set[int | None]]] = {}
+        for eq in _equations(report):
+            for op, value in _forced(eq):
+                proposals.setdefault(op.path, (op, set()))[1].add(value)
+        progress = False
+        for path, (op, values) in proposals.items():
+            value = values.pop() if len(values) == 1 else None
+            if value is not None and op.holder is not None:
+                op.holder[op.key] = value
+                filled.add(path)
+                progress = True
+        if not progress:
+            return [path for path in _cell_paths(report) if path in filled]
+
+
+def _cell_paths(report: Mapping[str, Any]) -> Iterator[str]:
+    """Every applications and reviews cell path, in table order."""
+    for row, cells in (report.get("applications") or {}).items():
+        yield from (f"applications/{row}/{c}" for c in cells)
+    for group, cells in (report.get("reviews_and_lawsuits") or {}).items():
+        yield from (f"reviews_and_lawsuits/{group}/{f}" for f in cells)
