@@ -21,8 +21,19 @@ from pathlib import Path
 from schemas.scoring import Score, score
 from worker.pipeline import process_file
 
-INPUT_SUFFIXES = (".pdf", ".txt", ".md", ".html", ".htm", ".docx", ".png", ".jpg", ".jpeg",
-                  ".tif", ".tiff")
+INPUT_SUFFIXES = (
+    ".pdf",
+    ".txt",
+    ".md",
+    ".html",
+    ".htm",
+    ".docx",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+)
 TRUTH_SUFFIX = ".truth.json"
 
 
@@ -74,8 +85,9 @@ def find_cases(folders: Sequence[Path]) -> Iterator[Case]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
-    parser.add_argument("--show-mismatches", action="store_true",
-                        help="list every wrong field of every file")
+    parser.add_argument(
+        "--show-mismatches", action="store_true", help="list every wrong field of every file"
+    )
     args = parser.parse_args(argv)
 
     tallies: dict[str, Tally] = {}

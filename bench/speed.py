@@ -39,8 +39,9 @@ def default_pdfs() -> list[Path]:
 def run_timed(command: Sequence[str]) -> float:
     """Wall-clock seconds of one process; a failed run is an error, not a fast sample."""
     start = time.perf_counter()
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, check=False)
+    completed = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
     elapsed = time.perf_counter() - start
     if completed.returncode:
         last = completed.stderr.strip().splitlines()[-1:] or [""]
@@ -50,8 +51,13 @@ def run_timed(command: Sequence[str]) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pdfs", nargs="*", type=Path, metavar="PDF",
-                        help="text PDFs (default: huaian-shi-2024 and dev-0*.pdf of the devset)")
+    parser.add_argument(
+        "pdfs",
+        nargs="*",
+        type=Path,
+        metavar="PDF",
+        help="text PDFs (default: huaian-shi-2024 and dev-0*.pdf of the devset)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
 
@@ -80,15 +86,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if page_sum:
         print(_measured("all", page_sum, bare_sum, gongkai_sum))
-        print(f"ratio gongkai/bare {gongkai_sum / bare_sum:.2f} (target <= {TARGET_RATIO}), "
-              f"{gongkai_sum / page_sum:.3f} s/page, median of {args.rounds} rounds, "
-              f"os.cpu_count() = {os.cpu_count()}")
+        print(
+            f"ratio gongkai/bare {gongkai_sum / bare_sum:.2f} (target <= {TARGET_RATIO}), "
+            f"{gongkai_sum / page_sum:.3f} s/page, median of {args.rounds} rounds, "
+            f"os.cpu_count() = {os.cpu_count()}"
+        )
     return 1 if failed else 0
 
 
 def _measured(name: str, pages: int, bare: float, gongkai: float) -> str:
-    return ROW.format(name, pages, f"{bare:.3f}", f"{gongkai:.3f}", f"{gongkai / bare:.2f}",
-                      f"{gongkai / pages:.3f}")
+    return ROW.format(
+        name,
+        pages,
+        f"{bare:.3f}",
+        f"{gongkai:.3f}",
+        f"{gongkai / bare:.2f}",
+        f"{gongkai / pages:.3f}",
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
+import unicodedata
 
 _CJK = (
     "\u2e80-\u2fdf"  # radicals
@@ -65,3 +66,22 @@ def decode_text(data: bytes, declared: str | None = None) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
+
+
+_RADICALS = re.compile(r"[\u2e80-\u2fdf]")
+# Simplified-form radicals with no Unicode decomposition, as seen in government PDFs.
+_SUPPLEMENT = dict(
+    zip(
+        "⻓⻔⻅⻉⻋⻢⻚⻛⻜⻝⻥⻰⻬⻩⻘⻄⻙⺠⺟⻆⻮⻈⻁",
+        "长门见贝车马页风飞食鱼龙齐黄青西韦民母角齿讠虎",
+        strict=True,
+    )
+)
+
+
+def fold_radicals(text: str) -> str:
+    """Kangxi and supplementary radical forms (`⼀`, `⻓`) that some PDF fonts emit, as the
+    ordinary characters they stand for, so `⼀、本年新收` reads as `一、本年新收`."""
+    return _RADICALS.sub(
+        lambda m: _SUPPLEMENT.get(m.group()) or unicodedata.normalize("NFKC", m.group()), text
+    )

@@ -44,12 +44,33 @@ def decode_plain(data: bytes) -> str | None:
 
 
 def read_text(path: Path, sha256: str) -> Document:
-    """Read a UTF-8 (with or without BOM) or GB18030 text file into a one-page Document."""
+    """Read a UTF-8 (with or without BOM) or GB18030 text file into a Document.
+
+    Text extracted from PDFs marks page breaks with form feeds; each becomes a page, so the
+    page numbers printed at page ends can be told from table values.
+    """
     text = decode_plain(path.read_bytes())
     if text is None:
         raise UnsupportedInput("not a text file (binary content, or neither UTF-8 nor GB18030)")
-    page = Page(number=1, rows=text_rows(text), method="plain")
-    return Document(filename=path.name, sha256=sha256, pages=[page])
+    chunks = text.rstrip("\f\n").split("\f")
+    rows = [text_rows(chunk) for chunk in chunks]
+    if len(rows) > 1:
+        rows = [_without_page_number(page_rows) for page_rows in rows]
+    pages = [
+        Page(number=number, rows=page_rows, method="plain")
+        for number, page_rows in enumerate(rows, start=1)
+    ]
+    return Document(filename=path.name, sha256=sha256, pages=pages)
+
+
+_PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*\d{1,3}\s*[-—–]?\s*$")
+
+
+def _without_page_number(rows: list[Row]) -> list[Row]:
+    """Drop a page's last row when it is only a page number ("3", "- 3 -")."""
+    if rows and len(rows[-1].cells) == 1 and _PAGE_NUMBER.match(rows[-1].cells[0].text):
+        return rows[:-1]
+    return rows
 
 
 def text_rows(text: str) -> list[Row]:

@@ -59,7 +59,7 @@ APPLICATION_LABELS: tuple[RowLabel, ...] = (
     _row(
         "other_overdue_correction",
         "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        r"不补正|逾期不补",
+        r"不补正|逾期不补|理由逾期不",
     ),
     _row(
         "other_overdue_fee",
@@ -108,14 +108,30 @@ def match_application_row(text: str, after: str | None) -> str | None:
     return _resembling_next_row(text, start) if after is not None else None
 
 
+_MARKER = re.compile(r"^\W*?(?:(\d)\s*[.、．]|[（(]\s*([一二三四五六七])\s*[）)]|([一二三四])、)")
+
+
+def _marker(text: str) -> str | None:
+    """A label's item number (`5.`, `5、`, `（五）`, `四、`), normalised to its digit or numeral."""
+    match = _MARKER.match(text)
+    return next((group for group in match.groups() if group), None) if match else None
+
+
 def _resembling_next_row(text: str, start: int) -> str | None:
-    """Order fallback for garbled labels: the next few rows, if one is closely resembled."""
+    """Order fallback for labels whose keywords are cut off or garbled: one of the next few
+    rows, if the label carries that row's item number and a few of its words, or closely
+    resembles its printed label."""
     words = _cjk_only(text)
-    if len(words) < 4:
+    if len(words) < 2:
         return None
+    marker = _marker(text)
     for label in APPLICATION_LABELS[start + 1 : start + 4]:
         printed = _cjk_only(label.printed)
-        if SequenceMatcher(None, words, printed).ratio() >= FUZZY_RATIO:
+        similar = SequenceMatcher(None, words, printed)
+        if marker is not None and marker == _marker(label.printed):
+            if similar.find_longest_match().size >= 2:
+                return label.key
+        elif len(words) >= 4 and similar.ratio() >= FUZZY_RATIO:
             return label.key
     return None
 

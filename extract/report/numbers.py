@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extract.normalize import fold_radicals
+
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋／", "0123456789.,-+/")
 _NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d+(?:\.\d+)?")
 _NA_MARKS = {"/", "-", "—", "–", "——", "－", "无", "\\", "／"}
@@ -33,7 +35,7 @@ class Value:
 
 def normalize(text: str) -> str:
     """Half-width digits and signs; whitespace kept only where it separates two numbers."""
-    collapsed = _WHITESPACE.sub(" ", text.translate(_FULLWIDTH)).strip()
+    collapsed = _WHITESPACE.sub(" ", fold_radicals(text).translate(_FULLWIDTH)).strip()
     return _SPACE_NOT_BETWEEN_NUMBERS.sub("", collapsed)
 
 

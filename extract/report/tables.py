@@ -85,35 +85,88 @@ class ApplicationRows:
     reviews_row: list[Token] | None
 
 
+class _RowCollector:
+    """Assigns the values of section 三's token stream to the row labels around them.
+
+    Values normally follow their label.  Two layouts of extracted text break that:
+    values printed above their label's first line (a label wrapped round its numbers), and
+    a whole label column printed before the numbers.  Values that arrive when the current
+    row is already full go either to an earlier label still waiting for values (the second
+    layout), or to the next label, which keeps them only if no values follow it (the first).
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[Token]] = {}
+        self.matched: list[str] = []
+        self.current: str | None = None
+        self.last_with_values: str | None = None
+        self.waiting: list[str] = []  # the labels printed together, before their values
+        self.after_value = False
+        self.early: list[Token] = []
+        self.early_for: dict[str, list[Token]] = {}
+
+    def label(self, key: str) -> None:
+        self.current = key
+        self.rows.setdefault(key, [])
+        self.matched.append(key)
+        if self.early:
+            self.early_for.setdefault(key, self.early)
+            self.early = []
+            self.waiting = []
+        elif self.after_value:
+            self.waiting = [key]
+        else:
+            self.waiting.append(key)
+        self.after_value = False
+
+    def cell(self, token: Token) -> None:
+        if self.current is None:
+            return
+        row = self.rows[self.current]
+        if token.kind == "value" and _count_values(row) >= WIDTH:
+            idle = [key for key in self.waiting[:-1] if not _count_values(self.rows[key])]
+            if not idle:
+                self.early.append(token)
+                return
+            self.rows[idle[0]], self.rows[self.current] = row, []
+        self.rows[self.current].append(token)
+        if token.kind == "value":
+            self.last_with_values = self.current
+            self.after_value = True
+
+    def finish(self) -> dict[str, list[Token]]:
+        for key, values in self.early_for.items():
+            if not _count_values(self.rows[key]):
+                self.rows[key] = values
+        _drop_superseded(self.rows, self.matched)
+        return self.rows
+
+
 def collect_application_rows(tokens: Sequence[Token]) -> ApplicationRows:
     """Row key → the value and blank tokens printed for it, in table order."""
-    rows: dict[str, list[Token]] = {}
-    matched: list[str] = []
+    collector = _RowCollector()
     header: list[str] = []
-    current: str | None = None
-    last_with_values: str | None = None
     reviews_row: list[Token] | None = None
     for _, group in groupby(tokens, key=lambda token: token.row):
         row_tokens = list(group)
-        if _looks_like_review_row(row_tokens) and current is not None:
+        if _looks_like_review_row(row_tokens) and collector.current is not None:
             reviews_row = row_tokens
             continue
         for token in row_tokens:
-            if token.kind == "text":
-                key = match_application_row(token.text, last_with_values)
-                if key is None:
-                    if current is None:
-                        header.append(token.text)
-                    continue
-                current = key
-                rows.setdefault(key, [])
-                matched.append(key)
-            elif current is not None:
-                rows[current].append(token)
-                if token.kind == "value":
-                    last_with_values = current
-    _drop_superseded(rows, matched)
+            if token.kind != "text":
+                collector.cell(token)
+                continue
+            key = match_application_row(token.text, collector.last_with_values)
+            if key is not None:
+                collector.label(key)
+            elif collector.current is None:
+                header.append(token.text)
+    rows = collector.finish()
     return ApplicationRows(rows, "总计" in "".join(header) or not header, reviews_row)
+
+
+def _count_values(tokens: Sequence[Token]) -> int:
+    return sum(token.kind == "value" for token in tokens)
 
 
 def _looks_like_review_row(row_tokens: Sequence[Token]) -> bool:
@@ -340,10 +393,9 @@ def read_active(tokens: Sequence[Token], edition: str) -> TableRead:
         read.put("active_disclosure", key, columns, placement)
         if (key, "amount") in MONEY_FIELDS and "amount" in columns:
             _convert_yuan(read, key, amount_header)
-    for key in layout:
-        if key in rows:
-            for column in layout[key]:
-                read.cells[key].setdefault(column, None)
+    for key in rows:
+        for column in layout[key]:
+            read.cells.setdefault(key, {}).setdefault(column, None)
     return read
 
 

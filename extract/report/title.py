@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from extract.document import Document
+from extract.normalize import fold_radicals
 
 _NOT_IN_NAME = r"(?:(?!报告)[^。；;:：>|｜，,、《》“”\"【】\[\]()（）])"
 _TITLE = re.compile(
@@ -20,7 +21,7 @@ _TITLE = re.compile(
 )
 _NOISE = re.compile(r"^(?:#+|\*+|标题|关于)+|(?:\*+)$")
 # Web-page breadcrumbs run into the title: the agency starts after the last of these.
-_BREADCRUMB = re.compile(r".*(?:报告|年报|首页|当前位置|专栏)")
+_BREADCRUMB = re.compile(r".*(?:报告|年报|首页|当前位置|专栏|[:：>|｜])")
 _SPACE = re.compile(r"\s+")
 SEARCH_ROWS = 60
 
@@ -37,7 +38,7 @@ def find_title(document: Document) -> Title | None:
     rows: list[tuple[str, int]] = []
     for page in document.pages:
         for row in page.rows:
-            rows.append((_SPACE.sub("", row.text), page.number))
+            rows.append((_SPACE.sub("", fold_radicals(row.text)), page.number))
             if len(rows) >= SEARCH_ROWS:
                 break
         if len(rows) >= SEARCH_ROWS:
