@@ -181,15 +181,15 @@ def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> None:
     its sub-rows, or a repeated header's 总计 followed by earlier rows."""
     index = {key: i for i, key in enumerate(APPLICATION_KEYS)}
     for position, key in enumerate(matched):
-        if key not in rows or any(token.kind == "value" for token in rows[key]):
+        if key not in rows or _count_values(rows[key]):
             continue
         later = matched[position + 1 :]
         if any(index[other] < index[key] for other in later):
             del rows[key]
     if "other_processing" in rows and any(row in rows for row in OTHER_ROWS_2021):
-        if any(token.kind == "value" for token in rows["other_processing"]):
+        if _count_values(rows["other_processing"]):
             for row in OTHER_ROWS_2021:
-                if row in rows and not any(t.kind == "value" for t in rows[row]):
+                if row in rows and not _count_values(rows[row]):
                     del rows[row]
         else:
             del rows["other_processing"]
