@@ -23,6 +23,8 @@ class ExitCode(IntEnum):
     limit_exceeded = 9
     no_text_layer = 10
     file_access = 11
+    not_found = 13
+    unavailable = 14
     internal = 15
 
 
@@ -80,3 +82,24 @@ class NoTextLayer(GongkaiError):
 class FileAccess(GongkaiError):
     exit_code = ExitCode.file_access
     kind = "file_access"
+
+
+class InvalidSetting(GongkaiError):
+    """A GONGKAI_* environment variable holds a value that cannot be used."""
+
+    exit_code = ExitCode.usage
+    kind = "invalid_setting"
+
+
+class NotFound(GongkaiError):
+    """The result store has no report under the agency, year or version asked for."""
+
+    exit_code = ExitCode.not_found
+    kind = "not_found"
+
+
+class Unavailable(GongkaiError):
+    """The database or the broker cannot be reached."""
+
+    exit_code = ExitCode.unavailable
+    kind = "unavailable"
