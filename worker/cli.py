@@ -14,16 +14,12 @@ import json
 import os
 import signal
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from extract.errors import ExitCode, FileAccess, GongkaiError
-
-UNKNOWN_AGENCY = "_unknown-agency"
-UNKNOWN_YEAR = "unknown-year"
-_MAX_NAME_BYTES = 200  # below the usual 255-byte limit of one path component
+from extract.errors import ExitCode, GongkaiError, Unavailable
+from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, safe_component, write_atomically
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,7 +87,72 @@ def build_parser() -> argparse.ArgumentParser:
         help="one line per document (default for several files on stdout)",
     )
     parse.set_defaults(run=_run_parse)
+    _add_worker_commands(commands, common)
     return parser
+
+
+def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    watch = commands.add_parser(
+        "watch",
+        parents=[common],
+        help="take the files dropped into a folder and queue them for the worker",
+        description=(
+            "Watch INBOX: each file whose size and mtime have settled is moved into the spool "
+            "under GONGKAI_DATA_DIR and queued; the worker then moves it to processed/<agency>/"
+            "<year>/ or failed/ (with <name>.error.json).  With no GONGKAI_BROKER_URL the files "
+            "are processed in this process."
+        ),
+    )
+    watch.add_argument("inbox", type=Path, metavar="INBOX")
+    watch.add_argument(
+        "--once",
+        action="store_true",
+        help="take what INBOX holds now, then exit (embedded mode: once it is processed)",
+    )
+    watch.set_defaults(run=_run_watch)
+
+    results = commands.add_parser("results", help="list and print the stored reports")
+    which = results.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    listing = which.add_parser(
+        "list",
+        parents=[common],
+        help="the latest version of each stored report",
+        description="One line per (agency, year): its latest version, or every version.",
+    )
+    listing.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains TEXT")
+    listing.add_argument("--year", type=int, help="only reports of this year")
+    listing.add_argument("--all-versions", action="store_true", help="every version")
+    listing.add_argument("--json", action="store_true", help="a JSON array of objects")
+    listing.set_defaults(run=_run_results_list)
+    key = argparse.ArgumentParser(add_help=False, parents=[common])
+    key.add_argument("agency", metavar="AGENCY", help=f"as stored; {UNKNOWN_AGENCY} if unread")
+    key.add_argument("year", metavar="YEAR", help=f"e.g. 2021; {UNKNOWN_YEAR} if unread")
+    show = which.add_parser(
+        "show", parents=[key], help="print a stored report's JSON (the latest version)"
+    )
+    show.add_argument("--version", type=int, metavar="N", help="version N instead of the latest")
+    show.set_defaults(run=_run_results_show)
+    history = which.add_parser(
+        "history", parents=[key], help="every stored version of one report, oldest first"
+    )
+    history.add_argument("--json", action="store_true", help="a JSON array of objects")
+    history.set_defaults(run=_run_results_history)
+
+    jobs = commands.add_parser(
+        "jobs",
+        parents=[common],
+        help="the job ledger: what was queued, is running, succeeded or failed",
+        description="The most recently updated jobs first.",
+    )
+    jobs.add_argument(
+        "--state",
+        metavar="STATE",
+        help="queued, started, progress, retrying, succeeded or failed",
+    )
+    jobs.add_argument("--sha256", metavar="PREFIX", help="only files whose SHA-256 starts so")
+    jobs.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (0: all)")
+    jobs.add_argument("--json", action="store_true", help="a JSON array of objects")
+    jobs.set_defaults(run=_run_jobs)
 
 
 class _VersionAction(argparse.Action):
@@ -123,7 +184,7 @@ def _run_parse(args: argparse.Namespace) -> int:
                 line = _dumps(report, pretty)
             else:
                 target = output_path(args.out, report)
-                _write_atomically(target, _dumps(report, pretty) + "\n")
+                write_atomically(target, (_dumps(report, pretty) + "\n").encode())
                 line = str(target)
         except GongkaiError as exc:
             _report_failure(path, exc.message)
@@ -138,6 +199,123 @@ def _run_parse(args: argparse.Namespace) -> int:
             continue
         print(line, flush=True)
     return exit_code(failures)
+
+
+def _uses_services(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """For the commands that need the database or the broker: their failures, and a bad
+    GONGKAI_* setting, are one line on stderr and an exit code, like a file's."""
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        from worker.db import display_url
+        from worker.settings import current
+
+        try:
+            try:
+                return command(args)
+            except (OperationalError, InterfaceError) as exc:
+                if args.debug:
+                    raise
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                where = display_url(current().database_url)
+                raise Unavailable(f"cannot use the database {where}: {reason}") from exc
+        except GongkaiError as exc:
+            print(f"gongkai: {' '.join(exc.message.split())}", file=sys.stderr, flush=True)
+            return exc.exit_code
+
+    return run
+
+
+@_uses_services
+def _run_watch(args: argparse.Namespace) -> int:
+    import logging
+    import threading
+
+    from kombu.utils.url import maybe_sanitize_url
+
+    from worker.settings import current
+    from worker.watch import build
+
+    settings = current()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # tasks.enqueue says less
+    watcher = build(args.inbox, settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    mode = (
+        "embedded mode (no GONGKAI_BROKER_URL): processing here"
+        if settings.embedded
+        else f"queueing to {maybe_sanitize_url(settings.broker_url)}"
+    )
+    logging.getLogger("worker.watch").info(
+        "watching %s, %s; files move on to %s", watcher.inbox, mode, settings.data_dir
+    )
+    watcher.run(stop, once=args.once)
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_results_list(args: argparse.Namespace) -> int:
+    from worker import store
+
+    found = store.current().listing(args.agency, args.year, args.all_versions)
+    if args.json:
+        print(_dumps([version.as_json() for version in found], pretty=True))
+    for version in [] if args.json else found:
+        print(_version_line(version, with_key=True))
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_results_show(args: argparse.Namespace) -> int:
+    from worker import store
+
+    print(_dumps(store.current().report(args.agency, args.year, args.version), pretty=True))
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_results_history(args: argparse.Namespace) -> int:
+    from worker import store
+
+    versions = store.current().history(args.agency, args.year)
+    if args.json:
+        print(_dumps([version.as_json() for version in versions], pretty=True))
+    for version in [] if args.json else versions:
+        print(_version_line(version, with_key=False))
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_jobs(args: argparse.Namespace) -> int:
+    from worker import ledger
+
+    found = ledger.current().jobs(args.state, args.sha256, args.limit or None)
+    if args.json:
+        print(_dumps([job.as_json() for job in found], pretty=True))
+    for job in [] if args.json else found:
+        stage = job.stage if job.state == "progress" else ""
+        if stage and job.pages:
+            stage += f" {job.page}/{job.pages}"
+        error = f"{job.error_kind}: {job.error_message}" if job.error_kind else ""
+        when = job.updated_at.isoformat(timespec="seconds")
+        print(f"{when}  {job.state:<9}  {stage:<14}  {job.filename}  {error}".rstrip())
+    return ExitCode.ok
+
+
+def _version_line(version: Any, with_key: bool) -> str:
+    """One stored version, the free-text columns (agency, file name) last."""
+    when = version.created_at.isoformat(timespec="seconds")
+    key = ""
+    if with_key:
+        year = UNKNOWN_YEAR if version.year is None else version.year
+        key = f"{year!s:<12}  {version.agency or UNKNOWN_AGENCY}  "
+    return (
+        f"v{version.version:<3}  {when}  {version.method:<5}  {version.sha256[:12]}  "
+        f"{key}{version.filename}"
+    )
 
 
 def exit_code(failures: Iterable[ExitCode]) -> int:
@@ -155,34 +333,7 @@ def output_path(out: Path, report: Mapping[str, Any]) -> Path:
     return out / agency / f"{UNKNOWN_YEAR if year is None else year}.json"
 
 
-def safe_component(name: str) -> str:
-    """One path component from free text: no separators, no control characters, no `..`.
-
-    Agency names come from the report's title, i.e. from the input file: they must not be
-    able to point outside the output folder or hide the file.
-    """
-    kept = "".join(
-        "_" if char in "/\\" else char
-        for char in name
-        if not unicodedata.category(char).startswith("C")
-    )
-    kept = kept.strip(". ").replace("..", "_")
-    return kept.encode()[:_MAX_NAME_BYTES].decode(errors="ignore")
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    """Write via a temporary sibling, so a reader never sees half a report."""
-    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise FileAccess(f"cannot write {target}: {exc.strerror or exc}") from exc
-
-
-def _dumps(report: Mapping[str, Any], pretty: bool) -> str:
+def _dumps(report: Any, pretty: bool) -> str:
     if pretty:
         return json.dumps(report, ensure_ascii=False, indent=2)
     return json.dumps(report, ensure_ascii=False, separators=(",", ":"))

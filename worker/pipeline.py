@@ -6,12 +6,25 @@ little more than pdfplumber itself; whatever needs those imports them lazily.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from extract.read import read_document
 from extract.report import parse_document
 from schemas.validate import validate_report
+
+Progress = Callable[[str, int | None, int | None], None]
+"""Told (stage, page, pages) as a file goes through: reading, parsing, validating."""
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    report: dict[str, Any]
+    timings: dict[str, float]
+    """Seconds per stage (read, parse, validate, total), kept with the stored report."""
 
 
 def process_file(path: Path) -> dict[str, Any]:
@@ -21,6 +34,27 @@ def process_file(path: Path) -> dict[str, Any]:
     fails validation is a bug of ours, not of the input, so `schemas.validate.InvalidReport`
     propagates unchanged and callers treat it as an internal error.
     """
-    report = parse_document(read_document(path))
+    return run(path).report
+
+
+def run(path: Path, progress: Progress | None = None) -> Processed:
+    """`process_file` with the time each stage took, reporting stages to `progress`."""
+    tell = progress or (lambda stage, page, pages: None)
+    started = time.perf_counter()
+    tell("reading", None, None)
+    document = read_document(path)
+    read = time.perf_counter()
+    pages = len(document.pages)
+    tell("parsing", pages, pages)
+    report = parse_document(document)
+    parsed = time.perf_counter()
+    tell("validating", pages, pages)
     validate_report(report)
-    return report
+    done = time.perf_counter()
+    timings = {
+        "read": read - started,
+        "parse": parsed - read,
+        "validate": done - parsed,
+        "total": done - started,
+    }
+    return Processed(report, {stage: round(seconds, 4) for stage, seconds in timings.items()})

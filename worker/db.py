@@ -1,0 +1,69 @@
+"""The database the store and the ledger share: one engine per URL and process.
+
+SQLite (a file under GONGKAI_DATA_DIR) needs nothing running; PostgreSQL takes many
+workers.  The schema is created on first use, under an advisory lock on PostgreSQL so
+workers starting together do not race; forked Celery pool processes drop the connections
+they inherited (SQLAlchemy's multiprocessing guidance) instead of sharing sockets.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import DeclarativeBase
+
+_SCHEMA_LOCK = 0x676F6E676B6169  # "gongkai": the advisory lock key for schema creation
+_engines: dict[str, Engine] = {}
+
+
+class Base(DeclarativeBase):
+    """The tables of the result store and the job ledger."""
+
+
+def engine(url: str) -> Engine:
+    """The process's engine for `url`, its schema created on first use."""
+    cached = _engines.get(url)
+    if cached is None:
+        cached = _engines[url] = _create(url)
+    return cached
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+        created = create_engine(url, connect_args={"timeout": 30})
+        event.listen(created, "connect", _sqlite_pragmas)
+    else:
+        created = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    from worker import ledger, store  # noqa: F401  (importing them registers their tables)
+
+    with created.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        Base.metadata.create_all(connection)
+    return created
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL lets the CLI read while the watcher writes; the timeout waits out a writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _after_fork() -> None:
+    for created in _engines.values():
+        created.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork)
