@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from extract.normalize import fold_radicals
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋／", "0123456789.,-+/")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋／", "0123456789.-+/")
 _NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d+(?:\.\d+)?")
 _NA_MARKS = {"/", "-", "—", "–", "——", "－", "无", "\\", "／"}
 _WHITESPACE = re.compile(r"\s+")
+_DIGITS_APART = re.compile(r"\d\s+[\d+-]")
 _SPACE_NOT_BETWEEN_NUMBERS = re.compile(r"(?<![\d,.])\s|\s(?![\d+-])")
 
 
@@ -46,6 +47,8 @@ def to_number(text: str) -> int | float:
 
 def parse_value(text: str) -> Value | None:
     """The value of a cell that holds only a number or an n/a mark, else None."""
+    if _DIGITS_APART.search(text):
+        return None  # several values in one cell: `embedded_values` splits them
     cleaned = _WHITESPACE.sub("", text.translate(_FULLWIDTH))
     if cleaned in _NA_MARKS:
         return Value(cleaned, None)

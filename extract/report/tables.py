@@ -208,17 +208,22 @@ def _row_placements(
 ) -> list[Placement]:
     cells = _values(tokens)
     if _is_grid_row(cells, width):
-        return [
-            Placement(
-                tuple(t.value.number if t.value else None for t in cells),
-                tuple(t if t.kind == "value" else None for t in cells),
-            )
-        ]
+        return [_in_order(cells)]
     if centres and cells and all(token.bbox is not None for token in cells):
         placed = place_by_position(cells, centres)
         if placed is not None:
             return [placed]
+    if len(cells) == width and any(token.kind == "value" for token in cells):
+        return [_in_order(cells)]  # every cell printed, blank ones as empty table cells
     return candidates(cells, width)
+
+
+def _in_order(cells: Sequence[Token]) -> Placement:
+    """The cells as they stand, blank ones as None."""
+    return Placement(
+        tuple(t.value.number if t.value else None for t in cells),
+        tuple(t if t.kind == "value" else None for t in cells),
+    )
 
 
 def application_equations(keys: Sequence[str]) -> list[Equation]:
@@ -373,7 +378,7 @@ def read_active(tokens: Sequence[Token], edition: str) -> TableRead:
                 rows[current].append(token)
             continue
         key = match_active_row(token.text)
-        if key in layout and key not in rows:
+        if key in layout and not _count_values(rows.get(key, [])):
             current = key
             rows[key] = []
             continue

@@ -17,11 +17,11 @@ from extract.normalize import fold_radicals
 _NOT_IN_NAME = r"(?:(?!报告)[^。；;:：>|｜，,、《》“”\"【】\[\]()（）])"
 _TITLE = re.compile(
     rf"(?P<before>{_NOT_IN_NAME}*?)(?P<year>(?:19|20)\d{{2}})年度?"
-    rf"(?P<after>{_NOT_IN_NAME}*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
+    rf"(?P<after>(?:(?!\d){_NOT_IN_NAME})*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
 )
 _NOISE = re.compile(r"^(?:#+|\*+|标题|关于)+|(?:\*+|关于|的)+$")
 # Web-page breadcrumbs run into the title: the agency starts after the last of these.
-_BREADCRUMB = re.compile(r".*(?:报告|年报|首页|当前位置|专栏|[:：>|｜])")
+_BREADCRUMB = re.compile(r".*(?:报告|年报|首页|当前位置|专栏|[:：>|｜]|\d{4}年度?)")
 _SPACE = re.compile(r"\s+")
 SEARCH_ROWS = 60
 

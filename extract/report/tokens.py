@@ -118,12 +118,9 @@ def _split_at_headings(text: str, section: int) -> list[tuple[str, int | None]]:
     """Cut text where a later section's heading starts; each piece with its new section."""
     cuts: list[tuple[int, int]] = []
     current = section
-    for number, pattern in _HEADINGS:
-        if number <= current:
-            continue
-        match = pattern.search(text, cuts[-1][0] if cuts else 0)
-        if match:
-            cuts.append((match.start(), number))
+    for start, number in _headings_in(text):
+        if number > current:
+            cuts.append((start, number))
             current = number
     if not cuts:
         return [(text, None)]
@@ -134,3 +131,24 @@ def _split_at_headings(text: str, section: int) -> list[tuple[str, int | None]]:
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
         pieces.append((text[start:end], number))
     return pieces
+
+
+LIST_GAP = 45  # characters between headings named one after another in a sentence
+
+
+def _headings_in(text: str) -> list[tuple[int, int]]:
+    """(position, section) of every heading in the text, in order, leaving out headings
+    named in a list ("本报告由一、总体情况；二、主动公开…；三、…组成"): three or more
+    within a few characters of each other are a sentence, not the report's headings."""
+    found = sorted(
+        (match.start(), number) for number, pattern in _HEADINGS for match in pattern.finditer(text)
+    )
+    kept: list[tuple[int, int]] = []
+    cluster: list[tuple[int, int]] = []
+    for heading in [*found, (len(text) + LIST_GAP, 0)]:
+        if cluster and heading[0] - cluster[-1][0] >= LIST_GAP:
+            if len(cluster) < 3:
+                kept.extend(cluster)
+            cluster = []
+        cluster.append(heading)
+    return kept
