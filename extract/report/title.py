@@ -43,12 +43,24 @@ def find_title(document: Document) -> Title | None:
                 break
         if len(rows) >= SEARCH_ROWS:
             break
+    texts = [text for text, _ in rows]
     for start in range(len(rows)):
         for size in (1, 2, 3):
-            window = "".join(text for text, _ in rows[start : start + size])
-            match = _TITLE.search(window)
-            if match:
-                name = _BREADCRUMB.sub("", window[: match.end("before")]) or match["after"]
-                agency = _NOISE.sub("", name) or None
-                return Title(agency, int(match["year"]), rows[start][1])
+            found = _title_in(texts[start : start + size])
+            if found is None:
+                continue
+            # A site banner above a complete one-line title is not part of the agency.
+            rest = _title_in(texts[start + 1 : start + size]) if size > 1 else None
+            agency, year = rest if rest is not None and rest[0] else found
+            return Title(agency, year, rows[start][1])
     return None
+
+
+def _title_in(lines: list[str]) -> tuple[str | None, int] | None:
+    """(agency, year) of a title held by these lines joined, if they hold one."""
+    window = "".join(lines)
+    match = _TITLE.search(window)
+    if match is None:
+        return None
+    name = _BREADCRUMB.sub("", window[: match.end("before")]) or match["after"]
+    return _NOISE.sub("", name) or None, int(match["year"])
