@@ -38,12 +38,18 @@ def create_app(settings: Settings) -> Celery:
         task_time_limit=settings.time_limit,
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout,
+            # Look for messages of dead workers every 10 s, not kombu's default 100 s.
+            "unacked_restore_throttle": 1,
             "socket_timeout": 30,
             "health_check_interval": 10,
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a restarted Redis is waited for, forever
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A task running while the broker connection drops finishes its work (it is stored);
+        # its acknowledgement is lost, so it runs again later and finds the report stored.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        result_backend_always_retry=True,
+        result_backend_max_retries=30,
         worker_max_memory_per_child=settings.max_memory_mb * 1024,  # KiB
         worker_concurrency=settings.concurrency,
         task_track_started=True,

@@ -64,6 +64,7 @@ def enqueue(spooled: Path) -> str:
     bind=True,
     name="gongkai.process",
     max_retries=current().max_retries,
+    default_retry_delay=2,  # after a lost worker process; other retries back off
     throws=(GongkaiError,),  # expected failures: logged without a traceback
 )
 def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:

@@ -1,0 +1,406 @@
+"""The worker as deployed: `celery -A worker worker` processes, the watcher, real Redis and
+PostgreSQL.
+
+Each test gets its own PostgreSQL database, data folder and inbox, and its own worker
+processes (started here, always stopped here).  Redis is the machine's, on database 11,
+except for the restart test, which runs a private redis-server with an append-only file
+(the machine's keeps nothing on disk, so restarting it would lose the queue by design).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+from worker import db
+from worker.ledger import JobView, Ledger
+from worker.store import Store
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TEXT_REPORTS = [
+    *sorted((DATA / "devset").glob("dev-0[1-9].pdf")),
+    DATA / "devset" / "real" / "huaian-shi-2024.pdf",
+    DATA / "devset" / "real" / "pingtan-2021.txt",
+    *sorted((DATA / "seeds").glob("*.txt")),
+]
+BIN = Path(sys.executable).parent
+REDIS_DB_URL = "redis://127.0.0.1:6379/11"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def services() -> None:
+    if not (_listening(6379) and _listening(5432)):
+        pytest.skip("needs Redis on 6379 and PostgreSQL on 5432 (scripts/setup starts them)")
+
+
+@pytest.fixture
+def database(services: None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped after it."""
+    name = f"gongkai_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    yield url
+    db.engine(url).dispose()
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class Cluster:
+    """A data folder, an inbox, and the worker and watcher processes serving them."""
+
+    def __init__(self, root: Path, database_url: str, broker_url: str, **env: str) -> None:
+        self.root = root
+        self.inbox = root / "inbox"
+        self.data = root / "data"
+        self.inbox.mkdir()
+        base = {key: value for key, value in os.environ.items() if not key.startswith("GONGKAI_")}
+        self.env = {
+            **base,
+            "GONGKAI_BROKER_URL": broker_url,
+            "GONGKAI_DATABASE_URL": database_url,
+            "GONGKAI_DATA_DIR": str(self.data),
+            "GONGKAI_WATCH_INTERVAL": "0.2",
+            "GONGKAI_WATCH_SETTLE": "0.4",
+            **env,
+        }
+        self.store = Store(db.engine(database_url))
+        self.ledger = Ledger(db.engine(database_url))
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def start_worker(self, name: str, concurrency: int = 2, **env: str) -> subprocess.Popen[bytes]:
+        log = self.root / f"{name}.log"
+        command = [BIN / "celery", "-A", "worker", "worker", "--pool", "prefork"]
+        command += ["-c", str(concurrency), "-n", f"{name}@%h", "-l", "INFO", "--without-mingle"]
+        process = self._start(command, log, env)
+        _wait(lambda: "ready." in log.read_text(errors="replace"), 60, f"{name} ready", log)
+        return process
+
+    def start_watcher(self) -> subprocess.Popen[bytes]:
+        return self._start([BIN / "gongkai", "watch", self.inbox], self.root / "watch.log", {})
+
+    def gongkai(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BIN / "gongkai", *args],
+            env=self.env,
+            capture_output=True,
+            encoding="utf-8",
+            timeout=120,
+            check=False,
+        )
+
+    def kill(self, process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> None:
+        """Signal the process group of a process started here, and reap it."""
+        if process.poll() is None:
+            os.killpg(process.pid, signum)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def close(self) -> None:
+        for process in self._processes:
+            self.kill(process)
+
+    def out(self, folder: str) -> list[Path]:
+        """The files (not the .error.json records) under data/<folder>."""
+        return sorted(
+            path
+            for path in (self.data / folder).rglob("*")
+            if path.is_file() and not path.name.endswith(".error.json")
+        )
+
+    def wait_for_files(self, count: int, timeout: float) -> None:
+        """Until `count` files have gone through, the inbox and the spool are empty, and no job
+        is still running."""
+
+        def done() -> bool:
+            finished = len(self.out("processed")) + len(self.out("failed"))
+            busy = [job for job in self.ledger.jobs(limit=None) if job.state not in FINAL]
+            return finished >= count and not _files(self.inbox) and not busy and not self.spooled()
+
+        _wait(done, timeout, f"{count} files processed", self.root / "worker-1.log")
+
+    def spooled(self) -> list[Path]:
+        return [path for path in _files(self.data / "spool") if ".incoming" not in path.parts]
+
+    def jobs(self) -> list[JobView]:
+        return self.ledger.jobs(limit=None)
+
+    def _start(
+        self, command: list[Any], log: Path, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        with log.open("ab") as output:
+            process = subprocess.Popen(
+                command,
+                env={**self.env, **env},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                start_new_session=True,  # its own process group: the pool goes down with it
+            )
+        self._processes.append(process)
+        return process
+
+
+FINAL = ("succeeded", "failed")
+
+
+def _files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            raise AssertionError(f"timed out waiting for {what}\n{tail}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, database: str) -> Iterator[Cluster]:
+    redis.Redis.from_url(REDIS_DB_URL).flushdb()
+    running = Cluster(tmp_path, database, REDIS_DB_URL)
+    yield running
+    running.close()
+
+
+def _drop(inbox: Path, name: str, data: bytes) -> Path:
+    """Put a file in the inbox the way a copy does: written, then renamed into place."""
+    partial = inbox / f"{name}.part"
+    partial.write_bytes(data)
+    return partial.rename(inbox / name)
+
+
+def _variant(path: Path, number: int) -> bytes:
+    """Other bytes, the same report: a PDF comment after %%EOF, or blank lines after a text."""
+    data = path.read_bytes()
+    if number == 0:
+        return data
+    return data + (b"\n%% variant %d\n" % number if path.suffix == ".pdf" else b"\n" * number)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stored_shas(store: Store) -> list[str]:
+    return [version.sha256 for version in store.listing(all_versions=True)]
+
+
+def test_hundred_files_dropped_at_once_are_each_stored_once(cluster: Cluster) -> None:
+    cluster.start_worker("worker-1", concurrency=2)
+    cluster.start_watcher()
+    batch: dict[str, bytes] = {}
+    for number in range(3):  # three versions of each report: 63 distinct files
+        for path in TEXT_REPORTS:
+            batch[f"v{number}-{path.name}"] = _variant(path, number)
+    distinct = list(batch.items())
+    for copy in range(100 - len(batch)):  # the rest: same bytes under other names
+        name, data = distinct[copy * 5 % len(distinct)]
+        batch[f"copy{copy}-{name}"] = data
+    assert len(batch) == 100
+    for name, data in batch.items():
+        _drop(cluster.inbox, name, data)
+
+    cluster.wait_for_files(100, timeout=150)
+
+    stored = _stored_shas(cluster.store)
+    assert sorted(stored) == sorted({_sha256(data) for data in batch.values()})  # once each
+    assert len(cluster.out("processed")) == 100
+    assert cluster.out("failed") == []
+    assert _files(cluster.inbox) == [] and cluster.spooled() == []
+    jobs = cluster.jobs()
+    assert len(jobs) == 100 and {job.state for job in jobs} == {"succeeded"}
+    versions = cluster.store.history("长沙市市场监督管理局", "2021")
+    assert [version.version for version in versions] == [1, 2, 3]
+
+    listed = cluster.gongkai("results", "list", "--json", "--year", "2021")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert rows and all(row["year"] == 2021 and row["version"] == 3 for row in rows)
+    assert {"agency", "year", "version", "sha256", "filename"} <= rows[0].keys()
+    shown = cluster.gongkai("results", "show", "长沙市市场监督管理局", "2021", "--version", "1")
+    assert json.loads(shown.stdout)["source"]["sha256"] == versions[0].sha256
+    original = cluster.data / versions[0].original
+    assert _sha256(original.read_bytes()) == versions[0].sha256
+
+
+def _encrypted_pdf() -> bytes:
+    """A PDF whose Standard security handler wants a user password (/U matches no key)."""
+    return (
+        b"%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n"
+        b"2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n"
+        b"3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>> endobj\n"
+        b"4 0 obj <</Filter/Standard/V 1/R 2/O<" + b"11" * 32 + b">/U<" + b"22" * 32
+        + b">/P -4>> endobj\ntrailer <</Size 5/Root 1 0 R/Encrypt 4 0 R>>\n%%EOF\n"
+    )
+
+
+def test_bad_files_fail_with_a_readable_reason_and_the_next_files_still_run(
+    cluster: Cluster,
+) -> None:
+    good = TEXT_REPORTS[0].read_bytes()
+    bad = {
+        "1-truncated.pdf": (good[: len(good) // 2], "corrupt_file", 4),
+        "2-locked.pdf": (_encrypted_pdf(), "encrypted", 5),
+        "3-empty.pdf": (b"", "empty_file", 6),
+        "4-minutes.txt": ("办公室周例会会议纪要\n本周五下午召开周例会。\n".encode(), "not_a_report", 7),
+        "5-noise.bin": (bytes(range(256)) * 16, "unsupported_input", 3),
+    }
+    cluster.start_worker("worker-1", concurrency=1)  # one at a time: the good file comes last
+    for name, (data, _, _) in bad.items():
+        _drop(cluster.inbox, name, data)
+    _drop(cluster.inbox, "6-good.pdf", good)
+    subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env, check=True)
+
+    cluster.wait_for_files(6, timeout=60)
+
+    assert [path.name for path in cluster.out("processed")] == ["6-good.pdf"]
+    assert [path.name for path in cluster.out("failed")] == sorted(bad)
+    for name, (_, kind, code) in bad.items():
+        record = json.loads((cluster.data / "failed" / f"{name}.error.json").read_text())
+        assert (record["file"], record["kind"], record["exit_code"]) == (name, kind, code)
+        assert record["reason"] and record["time"]
+    failed = {job.filename: job for job in cluster.jobs() if job.state == "failed"}
+    assert {name: job.error_kind for name, job in failed.items()} == {
+        name: kind for name, (_, kind, _) in bad.items()
+    }
+    assert all(job.attempts == 1 for job in failed.values())  # never retried
+    listed = cluster.gongkai("jobs", "--state", "failed", "--json")
+    assert {row["filename"] for row in json.loads(listed.stdout)} == set(bad)
+
+
+def _running_job(cluster: Cluster) -> JobView:
+    found: list[JobView] = []
+
+    def started() -> bool:
+        found[:] = [job for job in cluster.jobs() if job.state in ("started", "progress")]
+        return bool(found)
+
+    _wait(started, 30, "a task to start", cluster.root / "worker-1.log")
+    return found[0]
+
+
+def test_pool_process_killed_mid_task_is_retried_and_stored_once(cluster: Cluster) -> None:
+    cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="3")
+    for path in TEXT_REPORTS[:2]:
+        _drop(cluster.inbox, path.name, path.read_bytes())
+    cluster.start_watcher()
+    victim = _running_job(cluster)
+    assert victim.pid is not None
+    os.kill(victim.pid, signal.SIGKILL)
+
+    cluster.wait_for_files(2, timeout=60)
+
+    assert len(_stored_shas(cluster.store)) == 2
+    assert len(cluster.out("processed")) == 2
+    job = cluster.ledger.job(victim.task_id)
+    assert job is not None and job.state == "succeeded"
+    assert job.attempts == 2 and job.pid != victim.pid
+
+
+def test_worker_killed_mid_task_is_redelivered_to_a_new_worker(cluster: Cluster) -> None:
+    limits = {
+        "GONGKAI_SOFT_TIME_LIMIT": "6",
+        "GONGKAI_TIME_LIMIT": "7",
+        "GONGKAI_VISIBILITY_TIMEOUT": "8",
+    }
+    first = cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="4", **limits)
+    path = TEXT_REPORTS[0]
+    _drop(cluster.inbox, path.name, path.read_bytes())
+    cluster.start_watcher()
+    victim = _running_job(cluster)
+    cluster.kill(first, signal.SIGKILL)  # the main process and its pool, no goodbye
+    assert cluster.spooled()  # the file waits in the spool, not lost
+
+    cluster.start_worker("worker-2", concurrency=1, **limits)
+    cluster.wait_for_files(1, timeout=60)
+
+    assert _stored_shas(cluster.store) == [_sha256(path.read_bytes())]
+    assert [p.name for p in cluster.out("processed")] == [path.name]
+    job = cluster.ledger.job(victim.task_id)
+    assert job is not None and job.state == "succeeded"
+    assert job.attempts == 2 and job.worker is not None and job.worker.startswith("worker-2@")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_redis_restarted_while_files_are_queued_the_queue_drains(
+    tmp_path: Path, database: str
+) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
+    port = _free_port()
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    server = [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(redis_dir),
+        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+    ]  # fmt: skip
+    limits = {
+        "GONGKAI_SOFT_TIME_LIMIT": "6",
+        "GONGKAI_TIME_LIMIT": "7",
+        "GONGKAI_VISIBILITY_TIMEOUT": "8",
+    }
+    cluster = Cluster(tmp_path, database, f"redis://127.0.0.1:{port}/0", **limits)
+    broker = cluster._start(server, tmp_path / "redis-1.log", {})
+    try:
+        _wait(lambda: _listening(port), 10, "redis-server", None)
+        cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="1")
+        reports = TEXT_REPORTS[:6]
+        for path in reports:
+            _drop(cluster.inbox, path.name, path.read_bytes())
+        subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env)
+        _wait(
+            lambda: any(job.state == "succeeded" for job in cluster.jobs()),
+            30,
+            "a first document",
+            tmp_path / "worker-1.log",
+        )
+        queued = redis.Redis(port=port).llen("celery")
+        assert queued >= 2  # the restart happens with files still queued
+
+        cluster.kill(broker, signal.SIGKILL)  # a crash; the append-only file has the queue
+        broker = cluster._start(server, tmp_path / "redis-2.log", {})
+
+        cluster.wait_for_files(len(reports), timeout=90)
+    finally:
+        cluster.close()
+
+    assert sorted(_stored_shas(cluster.store)) == sorted(
+        _sha256(path.read_bytes()) for path in reports
+    )
+    assert len(cluster.out("processed")) == len(reports)
