@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from extract.report.tokens import Token
 
 PROSE_SECTIONS = {1: "overview", 5: "problems_and_improvements", 6: "other_matters"}
-_HEADING = re.compile(r"^[一五六][、.．]\s*[^。，,；;]{0,30}(?:情况|措施|事项|概述|问题)\s*")
+_HEADING = re.compile(
+    r"^[一五六][、.．]\s*[^。，,；;：:（(]{0,30}?"
+    r"(?:问题及(?:其)?(?:改进|整改)(?:情况|措施)|情况|措施|事项|概述|问题)\s*"
+)
 
 
 def read_sections(tokens: Sequence[Token]) -> dict[str, str]:

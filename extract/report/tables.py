@@ -213,8 +213,12 @@ def _row_placements(
         placed = place_by_position(cells, centres)
         if placed is not None:
             return [placed]
-    if len(cells) == width and any(token.kind == "value" for token in cells):
-        return [_in_order(cells)]  # every cell printed, blank ones as empty table cells
+    if (
+        len(cells) == width
+        and any(token.kind == "value" for token in cells)
+        and len({token.row for token in cells}) == 1
+    ):
+        return [_in_order(cells)]  # one printed row with every cell, blank ones as empty cells
     return candidates(cells, width)
 
 

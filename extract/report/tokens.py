@@ -134,6 +134,7 @@ def _split_at_headings(text: str, section: int) -> list[tuple[str, int | None]]:
 
 
 LIST_GAP = 45  # characters between headings named one after another in a sentence
+_SENTENCE_END = "。！？!? "
 
 
 def _headings_in(text: str) -> list[tuple[int, int]]:
@@ -147,8 +148,15 @@ def _headings_in(text: str) -> list[tuple[int, int]]:
     cluster: list[tuple[int, int]] = []
     for heading in [*found, (len(text) + LIST_GAP, 0)]:
         if cluster and heading[0] - cluster[-1][0] >= LIST_GAP:
-            if len(cluster) < 3:
+            if not _is_list(text, cluster):
                 kept.extend(cluster)
             cluster = []
         cluster.append(heading)
     return kept
+
+
+def _is_list(text: str, cluster: list[tuple[int, int]]) -> bool:
+    """Three or more headings close together, not each after the end of a sentence."""
+    return len(cluster) >= 3 and not all(
+        start == 0 or text[start - 1] in _SENTENCE_END for start, _ in cluster[1:]
+    )

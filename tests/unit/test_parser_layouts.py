@@ -363,12 +363,6 @@ def test_edition_comes_from_the_active_disclosure_table(
     assert report["active_disclosure"] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="edition comes from the 主动公开 table (2019 here) while the applications table "
-    "prints the three 2021 （六） sub-rows; the schema forbids that pair, so process_file "
-    "raises InvalidReport (an internal error) on this input: contract vs schema to settle",
-)
 def test_2019_active_table_with_2021_other_rows_gives_a_valid_report() -> None:
     report = parse_text(report_text(active=ACTIVE_2019))
 
@@ -475,12 +469,6 @@ def test_row_with_six_of_seven_cells_gets_its_total_from_rule_1() -> None:
     assert all(path.startswith("applications/withheld_third_party/") for path in report["inferred"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression in 7e24791: tables._row_placements reads a row of exactly seven cells in "
-    "order, and a six-value row picks up the blank cell that starts the next line (its "
-    "merged group column), so 其他 reads 3 and rule 3 fails; before, the rules placed it",
-)
 def test_six_of_seven_cells_then_a_line_with_a_leading_tab() -> None:
     line = LABELS["withheld_third_party"] + "\t" + "\t".join(map(str, APPS["withheld_third_party"]))
     text = apps_table().replace(line, "4.保护第三方合法权益\t3\t0\t0\t0\t0\t3")
@@ -849,12 +837,6 @@ def test_prose_keeps_its_full_width_punctuation() -> None:
     assert report["sections"]["overview"] == "本机关认真贯彻落实《条例》，全面推进政务公开。"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression in 7e24791: sections._HEADING is now greedy over 30 characters, so in "
-    "run-together text it also eats the prose's first words up to a later 问题/情况 (the "
-    "real pingtan-2021 text loses （一）存在的主要问题)",
-)
 def test_prose_run_into_its_heading_keeps_its_first_words() -> None:
     text = (
         f"{TITLE}\n五、存在的主要问题及改进情况（一）存在的主要问题：政策解读形式不够丰富。"
@@ -867,12 +849,6 @@ def test_prose_run_into_its_heading_keeps_its_first_words() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression in 7e24791: tokens._headings_in takes three headings within LIST_GAP "
-    "(45) characters for a sentence listing them, so short closing sections 四、五、六 on one "
-    "crawled line are not headings and the prose of 五 and 六 is lost",
-)
 def test_short_closing_sections_on_one_line_are_still_headings() -> None:
     text = (
         f"{TITLE} 三、收到和处理政府信息公开申请情况 一、本年新收政府信息公开申请数量640020470"
