@@ -145,7 +145,8 @@ class _Reader:
         try:
             number = kind(value)
         except ValueError:
-            raise InvalidSetting(f"{name}={value!r} is not a {kind.__name__}") from None
+            what = "a whole number" if kind is int else "a number"
+            raise InvalidSetting(f"{name}={value!r} is not {what}") from None
         if number < minimum:
             raise InvalidSetting(f"{name}={value!r} must be at least {minimum:g}")
         return number

@@ -42,6 +42,7 @@ TEXT_REPORTS = [
 BIN = Path(sys.executable).parent
 REDIS_DB_URL = "redis://127.0.0.1:6379/11"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
 def _listening(port: int) -> bool:
@@ -151,9 +152,7 @@ class Cluster:
     def jobs(self) -> list[JobView]:
         return self.ledger.jobs(limit=None)
 
-    def _start(
-        self, command: list[Any], log: Path, env: dict[str, str]
-    ) -> subprocess.Popen[bytes]:
+    def _start(self, command: list[Any], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         with log.open("ab") as output:
             process = subprocess.Popen(
                 command,
@@ -260,7 +259,10 @@ def _encrypted_pdf() -> bytes:
         b"%PDF-1.4\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n"
         b"2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n"
         b"3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>> endobj\n"
-        b"4 0 obj <</Filter/Standard/V 1/R 2/O<" + b"11" * 32 + b">/U<" + b"22" * 32
+        b"4 0 obj <</Filter/Standard/V 1/R 2/O<"
+        + b"11" * 32
+        + b">/U<"
+        + b"22" * 32
         + b">/P -4>> endobj\ntrailer <</Size 5/Root 1 0 R/Encrypt 4 0 R>>\n%%EOF\n"
     )
 
@@ -273,7 +275,7 @@ def test_bad_files_fail_with_a_readable_reason_and_the_next_files_still_run(
         "1-truncated.pdf": (good[: len(good) // 2], "corrupt_file", 4),
         "2-locked.pdf": (_encrypted_pdf(), "encrypted", 5),
         "3-empty.pdf": (b"", "empty_file", 6),
-        "4-minutes.txt": ("办公室周例会会议纪要\n本周五下午召开周例会。\n".encode(), "not_a_report", 7),
+        "4-minutes.txt": (MINUTES, "not_a_report", 7),
         "5-noise.bin": (bytes(range(256)) * 16, "unsupported_input", 3),
     }
     cluster.start_worker("worker-1", concurrency=1)  # one at a time: the good file comes last

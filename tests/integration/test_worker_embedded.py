@@ -1,0 +1,109 @@
+"""Embedded mode as a user on one machine meets it: no broker, no database server.
+
+`gongkai watch --once` processes the inbox in its own process into a SQLite store under
+GONGKAI_DATA_DIR, and `gongkai results` / `gongkai jobs` read it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extract.errors import ExitCode
+
+DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
+GONGKAI = Path(sys.executable).parent / "gongkai"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {key: value for key, value in os.environ.items() if not key.startswith("GONGKAI_")}
+    return {
+        **base,
+        "GONGKAI_DATA_DIR": str(tmp_path / "data"),
+        "GONGKAI_WATCH_INTERVAL": "0.1",
+        "GONGKAI_WATCH_SETTLE": "0.2",
+    }
+
+
+def gongkai(env: dict[str, str], *args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GONGKAI, *map(str, args)],
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def test_watch_once_processes_the_inbox_in_process(tmp_path: Path, env: dict[str, str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    report = (DEVSET / "dev-01.pdf").read_bytes()
+    (inbox / "dev-01.pdf").write_bytes(report)
+    (inbox / "again.pdf").write_bytes(report)  # the same bytes: no second version
+    (inbox / "corrected.pdf").write_bytes(report + b"\n% corrected\n")  # a second version
+    (inbox / "empty.pdf").write_bytes(b"")
+    for kept in ("~$draft.docx", "upload.pdf.part", ".DS_Store"):
+        (inbox / kept).write_bytes(b"not yet")
+
+    watched = gongkai(env, "watch", "--once", inbox)
+    assert watched.returncode == 0, watched.stderr
+    assert "embedded mode" in watched.stderr
+
+    data = tmp_path / "data"
+    processed = sorted(
+        p.name for p in (data / "processed" / "长沙市市场监督管理局" / "2021").iterdir()
+    )
+    assert processed == ["again.pdf", "corrected.pdf", "dev-01.pdf"]
+    assert sorted(p.name for p in (data / "failed").iterdir()) == [
+        "empty.pdf",
+        "empty.pdf.error.json",
+    ]
+    assert sorted(p.name for p in inbox.iterdir()) == [
+        ".DS_Store",
+        "upload.pdf.part",
+        "~$draft.docx",
+    ]
+    assert (data / "gongkai.sqlite3").is_file()
+
+    history = gongkai(env, "results", "history", "长沙市市场监督管理局", "2021", "--json")
+    versions = json.loads(history.stdout)
+    assert [v["version"] for v in versions] == [1, 2]
+    shown = gongkai(env, "results", "show", "长沙市市场监督管理局", "2021")
+    assert json.loads(shown.stdout)["source"]["sha256"] == versions[1]["sha256"]
+    listed = gongkai(env, "results", "list", "--agency", "长沙")
+    assert listed.returncode == 0 and "v2" in listed.stdout and "corrected.pdf" in listed.stdout
+
+    jobs = json.loads(gongkai(env, "jobs", "--json").stdout)
+    assert sorted(job["state"] for job in jobs) == ["failed", "succeeded", "succeeded", "succeeded"]
+    (failed,) = [job for job in jobs if job["state"] == "failed"]
+    assert (failed["filename"], failed["error_kind"], failed["exit_code"]) == (
+        "empty.pdf",
+        "empty_file",
+        6,
+    )
+
+
+def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str]) -> None:
+    missing = gongkai(env, "results", "show", "某市某局", "2021")
+    assert missing.returncode == ExitCode.not_found
+    assert missing.stderr == "gongkai: no stored report for 某市某局 2021 (any version)\n"
+
+    bad = gongkai({**env, "GONGKAI_MAX_RETRIES": "many"}, "jobs")
+    assert bad.returncode == ExitCode.usage
+    assert bad.stderr == "gongkai: GONGKAI_MAX_RETRIES='many' is not a whole number\n"
+
+    down = {**env, "GONGKAI_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    unreachable = gongkai(down, "results", "list")
+    assert unreachable.returncode == ExitCode.unavailable
+    assert unreachable.stderr.startswith(
+        "gongkai: cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none: "
+    )
+    assert len(unreachable.stderr.splitlines()) == 1
