@@ -21,8 +21,9 @@ class ExitCode(IntEnum):
     not_a_report = 7
     missing_dependency = 8
     limit_exceeded = 9
-    no_text_layer = 10
+    # 10 was "no text layer": scans are OCR'd now; the code is not reused.
     file_access = 11
+    ocr_failed = 12
     not_found = 13
     unavailable = 14
     internal = 15
@@ -74,9 +75,11 @@ class LimitExceeded(GongkaiError):
     kind = "limit_exceeded"
 
 
-class NoTextLayer(GongkaiError):
-    exit_code = ExitCode.no_text_layer
-    kind = "no_text_layer"
+class OcrFailed(GongkaiError):
+    """Tesseract crashed, was killed or ran past the page time limit."""
+
+    exit_code = ExitCode.ocr_failed
+    kind = "ocr_failed"
 
 
 class FileAccess(GongkaiError):

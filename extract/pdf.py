@@ -32,7 +32,6 @@ from extract.errors import (
     FileAccess,
     GongkaiError,
     LimitExceeded,
-    NoTextLayer,
 )
 
 SNAP = 3.0
@@ -62,6 +61,8 @@ class Word:
     top: float
     x1: float
     bottom: float
+    confidence: float | None = None
+    """OCR's confidence 0..1; None for a text layer."""
 
     @property
     def cx(self) -> float:
@@ -200,6 +201,11 @@ def _text(words: Sequence[Word]) -> str:
     return join_tokens(w.text for line in group_lines(words) for w in line)
 
 
+def _confidence(words: Sequence[Word]) -> float | None:
+    """A cell is as sure as its least sure word; None when no word has a confidence."""
+    return min((w.confidence for w in words if w.confidence is not None), default=None)
+
+
 # --- ruled grids --------------------------------------------------------------------------
 
 
@@ -315,7 +321,8 @@ def _grid_rows(grid: Grid) -> list[tuple[float, list[Cell]]]:
     """
     by_row: list[list[Cell]] = [[] for _ in grid.ys[:-1]]
     for region in grid.regions:  # sorted by first row, then first column
-        by_row[region.first_row].append(Cell(_text(region.words), region.bbox))
+        cell = Cell(_text(region.words), region.bbox, _confidence(region.words))
+        by_row[region.first_row].append(cell)
     return [
         (grid.ys[i], cells) for i, cells in enumerate(by_row) if any(cell.text for cell in cells)
     ]
@@ -347,7 +354,10 @@ def layout_rows(words: Sequence[Word], rules: Sequence[Rule]) -> list[Row]:
     for number, grid in enumerate(grids):
         items.extend((top, number, cells) for top, cells in _grid_rows(grid))
     for line in group_lines(loose):
-        cells = [Cell(join_tokens(w.text for w in ws), _box(ws)) for ws in split_cells(line)]
+        cells = [
+            Cell(join_tokens(w.text for w in ws), _box(ws), _confidence(ws))
+            for ws in split_cells(line)
+        ]
         items.append((min(w.top for w in line), None, cells))
     items.sort(key=lambda item: item[0])
 
@@ -523,19 +533,27 @@ def _extract(path: Path, max_pages: int) -> list[tuple[PageShape, PageContent]]:
     return extracted
 
 
-def read_pdf(path: Path, sha256: str, max_pages: int = 300) -> Document:
-    """Read a PDF's text layer into a Document (one Page per PDF page, rows top to bottom).
+def read_pdf(path: Path, sha256: str, max_pages: int = 300, jobs: int | None = None) -> Document:
+    """Read a PDF into a Document (one Page per PDF page, rows top to bottom).
 
-    Raises EncryptedFile, CorruptFile, LimitExceeded, FileAccess, or NoTextLayer when no page
-    has a usable text layer; a page that needs OCR inside a text PDF gets no rows.
+    Pages with a usable text layer are read from it; the others (scans, broken fonts) are
+    rendered and OCR'd, `jobs` pages at a time (None: the OCR settings' default), and
+    marked `ocr`.  Raises EncryptedFile, CorruptFile, LimitExceeded, FileAccess, and for
+    OCR MissingDependency or OcrFailed.
     """
     extracted = _extract(path, max_pages)
     if not extracted:
         raise CorruptFile("not a readable PDF: it has no pages")
-    if all(content is None for _, content in extracted):
-        raise NoTextLayer("no usable text layer (scanned PDF); OCR is not available yet")
+    scanned = [number for (number, _, _), content in extracted if content is None]
+    ocr_rows: dict[int, list[Row]] = {}
+    if scanned:
+        from extract.ocr import OcrSettings, ocr_pdf_pages  # OpenCV only for scans
+
+        ocr_rows = ocr_pdf_pages(path, scanned, OcrSettings.from_env(jobs))
     pages = [
-        Page(number, [] if content is None else layout_rows(*content), "text", width, height)
+        Page(number, layout_rows(*content), "text", width, height)
+        if content is not None
+        else Page(number, ocr_rows[number], "ocr", width, height)
         for (number, width, height), content in extracted
     ]
     return Document(path.name, sha256, pages)

@@ -21,14 +21,15 @@ from extract.errors import (
     EncryptedFile,
     FileAccess,
     GongkaiError,
+    InvalidSetting,
     LimitExceeded,
-    NoTextLayer,
     UnsupportedInput,
 )
 from extract.html import read_html
 from extract.text import decode_plain, read_text
 
 DEFAULT_MAX_FILE_MB = 200.0
+DEFAULT_MAX_PAGES = 300
 
 _IMAGE_MAGIC = (
     b"\x89PNG\r\n\x1a\n",
@@ -45,7 +46,6 @@ _HTML_START = re.compile(
 )
 
 _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
-    "image": (NoTextLayer, "image input needs OCR, which is not available yet"),
     "doc": (UnsupportedInput, "legacy .doc is not supported; save as .docx or PDF"),
     "encrypted-office": (EncryptedFile, "password-protected Office document; remove the password"),
     "zip": (UnsupportedInput, "a zip archive that is not a Word .docx is not supported"),
@@ -53,15 +53,23 @@ _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
 }
 
 
-def read_document(path: Path) -> Document:
-    """Read any supported report file into a Document, or raise the GongkaiError that says why."""
+def read_document(path: Path, jobs: int | None = None) -> Document:
+    """Read any supported report file into a Document, or raise the GongkaiError that says why.
+
+    `jobs`: pages OCR'd at once for scans and images (None: GONGKAI_OCR_JOBS, else the
+    number of usable cores).
+    """
     data = _read_checked(path)
     sha256 = hashlib.sha256(data).hexdigest()
     kind = sniff(data)
     if kind == "pdf":
         from extract.pdf import read_pdf
 
-        return read_pdf(path, sha256)
+        return read_pdf(path, sha256, max_pages=max_pages(), jobs=jobs)
+    if kind == "image":
+        from extract.image import read_image  # Pillow, NumPy and OpenCV only for images
+
+        return read_image(path, sha256, max_pages=max_pages(), jobs=jobs)
     if kind == "docx":
         return read_docx(path, sha256)
     if kind == "html":
@@ -95,14 +103,30 @@ def sniff(data: bytes) -> str:
     return "binary"
 
 
+def env_number(name: str, default: float) -> float:
+    """A positive number from the environment variable `name`, `default` when unset.
+
+    A setting that cannot be read is a limit that cannot be applied, so it fails the file
+    rather than silently running without it.
+    """
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        raise InvalidSetting(f"{name}={raw!r} is not a number") from None
+    if not value > 0:
+        raise InvalidSetting(f"{name}={raw!r} must be above 0")
+    return value
+
+
 def max_file_bytes() -> int:
     """The size limit from GONGKAI_MAX_FILE_MB (megabytes), 200 MB by default."""
-    raw = os.environ.get("GONGKAI_MAX_FILE_MB", "")
-    try:
-        megabytes = float(raw) if raw.strip() else DEFAULT_MAX_FILE_MB
-    except ValueError:
-        raise LimitExceeded(f"GONGKAI_MAX_FILE_MB={raw!r} is not a number of megabytes") from None
-    return int(megabytes * 1024 * 1024)
+    return int(env_number("GONGKAI_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024)
+
+
+def max_pages() -> int:
+    """The page limit for PDFs and multi-page images from GONGKAI_MAX_PAGES, 300 by default."""
+    return int(env_number("GONGKAI_MAX_PAGES", DEFAULT_MAX_PAGES))
 
 
 def _read_checked(path: Path) -> bytes:

@@ -27,22 +27,22 @@ class Processed:
     """Seconds per stage (read, parse, validate, total), kept with the stored report."""
 
 
-def process_file(path: Path) -> dict[str, Any]:
-    """Read, parse and validate one report file.
+def process_file(path: Path, jobs: int | None = None) -> dict[str, Any]:
+    """Read, parse and validate one report file; `jobs`: pages OCR'd at once (scans).
 
     Problems with the input raise `extract.errors.GongkaiError` subclasses.  A report that
     fails validation is a bug of ours, not of the input, so `schemas.validate.InvalidReport`
     propagates unchanged and callers treat it as an internal error.
     """
-    return run(path).report
+    return run(path, jobs=jobs).report
 
 
-def run(path: Path, progress: Progress | None = None) -> Processed:
+def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -> Processed:
     """`process_file` with the time each stage took, reporting stages to `progress`."""
     tell = progress or (lambda stage, page, pages: None)
     started = time.perf_counter()
     tell("reading", None, None)
-    document = read_document(path)
+    document = read_document(path, jobs)
     read = time.perf_counter()
     pages = len(document.pages)
     tell("parsing", pages, pages)

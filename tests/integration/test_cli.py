@@ -26,7 +26,6 @@ from worker import cli
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 GOOD = DEVSET / "dev-01.pdf"
 GOOD_2 = DEVSET / "dev-06.pdf"
-SCAN = DEVSET / "dev-10.pdf"
 
 
 def run_cli(*args: object, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
@@ -73,8 +72,10 @@ def _not_a_report(tmp_path: Path) -> Path:
     return path
 
 
-def _scan(tmp_path: Path) -> Path:
-    return SCAN
+def _broken_image(tmp_path: Path) -> Path:
+    path = tmp_path / "scan.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(64))
+    return path
 
 
 BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], ExitCode]] = {
@@ -82,7 +83,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], ExitCode]] = {
     "random-bytes": (_noise, ExitCode.unsupported_input),
     "truncated-pdf": (_truncated, ExitCode.corrupt_file),
     "not-a-report": (_not_a_report, ExitCode.not_a_report),
-    "scanned-pdf": (_scan, ExitCode.no_text_layer),
+    "broken-image": (_broken_image, ExitCode.corrupt_file),
 }
 
 
@@ -162,7 +163,7 @@ def test_failures_of_several_kinds_exit_1_and_leave_inputs_untouched(tmp_path: P
     lines = result.stderr.splitlines()
     assert [line.split(": ")[1] for line in lines] == [str(path) for path in bad]
     assert {path: path.read_bytes() for path in inputs} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in bad[:-1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in bad)
 
 
 def test_closed_stdout_ends_quietly() -> None:

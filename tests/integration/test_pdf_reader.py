@@ -13,8 +13,8 @@ import pdfplumber
 import pytest
 
 from extract.document import Cell, Document, Row
-from extract.errors import CorruptFile, EncryptedFile, FileAccess, LimitExceeded, NoTextLayer
-from extract.pdf import read_pdf
+from extract.errors import CorruptFile, EncryptedFile, FileAccess, LimitExceeded
+from extract.pdf import page_needs_ocr, read_pdf
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 HUAIAN = DEVSET / "real" / "huaian-shi-2024.pdf"
@@ -135,8 +135,9 @@ def test_pages_rows_and_cells_are_well_formed() -> None:
 
 @pytest.mark.parametrize("path", SCANS, ids=lambda p: p.stem)
 def test_scans_have_no_text_layer(path: Path) -> None:
-    with pytest.raises(NoTextLayer, match="OCR is not available yet"):
-        _read(path)
+    """Every page of a scan goes to OCR (tests/integration/test_ocr_devset.py reads them)."""
+    with pdfplumber.open(path) as pdf:
+        assert all(page_needs_ocr(page) for page in pdf.pages)
 
 
 def test_truncated_pdf_is_corrupt(tmp_path: Path) -> None:
@@ -197,8 +198,8 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 def test_the_same_pdf_unencrypted_reads_as_blank(tmp_path: Path) -> None:
     path = tmp_path / "blank.pdf"
     path.write_bytes(_minimal_pdf(encrypt=False))
-    with pytest.raises(NoTextLayer):
-        _read(path)
+    document = _read(path)
+    assert [(page.method, page.rows) for page in document.pages] == [("ocr", [])]
 
 
 def test_too_many_pages() -> None:

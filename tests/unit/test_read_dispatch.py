@@ -15,11 +15,11 @@ import pytest
 
 from extract.document import Cell, Document, Page, Row
 from extract.errors import (
+    CorruptFile,
     EmptyFile,
     EncryptedFile,
     FileAccess,
     LimitExceeded,
-    NoTextLayer,
     UnsupportedInput,
 )
 from extract.read import read_document, sniff
@@ -82,7 +82,7 @@ def test_pdf_bytes_under_a_txt_name_go_to_the_pdf_reader(
     data = b"%PDF-1.7\n1 0 obj\n"
     calls: list[tuple[Path, str]] = []
 
-    def fake_read_pdf(path: Path, sha256: str) -> Document:
+    def fake_read_pdf(path: Path, sha256: str, **options: object) -> Document:
         calls.append((path, sha256))
         return Document(path.name, sha256, [Page(1, [Row([Cell("pdf")])], "text")])
 
@@ -143,8 +143,8 @@ def test_size_limit_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert read_document(path).pages[0].rows
 
 
-def test_image_needs_ocr(tmp_path: Path) -> None:
-    with pytest.raises(NoTextLayer, match="OCR"):
+def test_damaged_image_is_corrupt(tmp_path: Path) -> None:
+    with pytest.raises(CorruptFile, match="image"):
         read_document(_write(tmp_path, "scan.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32))
 
 

@@ -1,0 +1,229 @@
+"""Page images for OCR: image files through Pillow, scanned PDF pages through pypdfium2.
+
+Both give 8-bit grayscale numpy arrays with their resolution, decoded one page at a time
+when the OCR pool asks for it, so a long scan never sits in memory whole.  Sizes are checked
+before anything is decoded: a small file can declare a gigapixel image (a decompression
+bomb), and a PDF page can be poster-sized.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import numpy as np
+
+from extract.document import Document, Page
+from extract.errors import CorruptFile, FileAccess, LimitExceeded
+
+A4_LONG_INCHES = 842 / 72
+"""A photo or screenshot with no usable resolution is taken to show one A4 page."""
+
+
+@dataclass(slots=True)
+class PageImage:
+    """One page as pixels: `gray` is height × width uint8, 255 = white paper."""
+
+    number: int
+    gray: np.ndarray
+    dpi: float
+
+    @property
+    def size_points(self) -> tuple[float, float]:
+        height, width = self.gray.shape
+        return width / self.dpi * 72, height / self.dpi * 72
+
+
+class PageSource(Protocol):
+    """Pages of one input, decoded on request; safe to call from several threads."""
+
+    def page(self, number: int) -> PageImage: ...
+
+
+def check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
+    if width * height > max_pixels:
+        raise LimitExceeded(
+            f"{what} is {width} × {height} pixels, over the limit of "
+            f"{max_pixels / 1e6:g} megapixels (GONGKAI_MAX_MEGAPIXELS)"
+        )
+
+
+def _gray(array: np.ndarray, channels_order: str) -> np.ndarray:
+    """Any 1-, 3- or 4-channel uint8 array as a contiguous gray copy."""
+    import cv2
+
+    if array.ndim == 2:
+        return np.array(array, dtype=np.uint8, copy=True)
+    code = {
+        ("BGR", 3): cv2.COLOR_BGR2GRAY,
+        ("BGR", 4): cv2.COLOR_BGRA2GRAY,
+        ("RGB", 3): cv2.COLOR_RGB2GRAY,
+        ("RGB", 4): cv2.COLOR_RGBA2GRAY,
+    }[channels_order, array.shape[2]]
+    return cv2.cvtColor(array, code)
+
+
+# --- image files --------------------------------------------------------------------------
+
+
+class ImageFile:
+    """A PNG, JPEG, TIFF (one page per frame), GIF, BMP or WebP file."""
+
+    def __init__(self, path: Path, max_pixels: int) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, as a second line
+        self._max_pixels = max_pixels
+        self._lock = threading.Lock()
+        try:
+            self._image = Image.open(path)  # reads the header only
+        except UnidentifiedImageError:
+            raise CorruptFile("not a readable image: unknown or damaged format") from None
+        except Image.DecompressionBombError as exc:
+            raise LimitExceeded(f"image is too large: {exc}") from None
+        except OSError as exc:
+            raise FileAccess(f"cannot read file: {exc.strerror or exc}") from None
+        self.count: int = getattr(self._image, "n_frames", 1)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._image.close()
+
+    def page(self, number: int) -> PageImage:
+        from PIL import Image, ImageOps
+
+        with self._lock:  # frames are reached by seeking one shared file
+            try:
+                self._image.seek(number - 1)
+                check_pixels(*self._image.size, self._max_pixels, f"page {number}")
+                frame = ImageOps.exif_transpose(self._image)  # phone photos store rotation
+                dpi = _declared_dpi(self._image.info.get("dpi"), frame.size)
+                mode = "L" if frame.mode in ("1", "L", "P", "I;16", "I", "F") else "RGB"
+                pixels = np.asarray(frame.convert(mode))
+            except Image.DecompressionBombError as exc:
+                raise LimitExceeded(f"image is too large: {exc}") from None
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise CorruptFile(f"not a readable image: {exc}") from None
+        return PageImage(number, _gray(pixels, "RGB"), dpi)
+
+
+def _declared_dpi(declared: object, size: tuple[int, int]) -> float:
+    """The resolution the file declares if it gives a plausible page size, else A4's.
+
+    Cameras write 72 dpi whatever they photograph, and screenshots often write nothing; a
+    page between A6 and A2 is plausible.
+    """
+    long_side = max(size)
+    if isinstance(declared, tuple) and declared and float(declared[0] or 0) > 0:
+        dpi = float(declared[0])
+        if 5.5 <= long_side / dpi <= 24:
+            return dpi
+    return long_side / A4_LONG_INCHES
+
+
+# --- PDF pages ----------------------------------------------------------------------------
+
+
+class PdfPages:
+    """Pages of a PDF as images: the page's own scan when it is nothing but one upright
+    full-page image (no resampling, native resolution), else rendered at `dpi`.
+
+    PDFium is not thread-safe, so every call into it holds one lock; decoding and rendering
+    are a small part of a page's OCR time.
+    """
+
+    def __init__(self, path: Path, dpi: int, max_pixels: int) -> None:
+        import pypdfium2
+
+        self._dpi = dpi
+        self._max_pixels = max_pixels
+        self._lock = threading.Lock()
+        try:
+            self._pdf = pypdfium2.PdfDocument(path)
+        except pypdfium2.PdfiumError as exc:
+            raise CorruptFile(f"not a readable PDF: {exc}") from None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._pdf.close()
+
+    def page(self, number: int) -> PageImage:
+        import pypdfium2
+
+        with self._lock:
+            try:
+                page = self._pdf[number - 1]
+                try:
+                    return self._sole_image(page, number) or self._render(page, number)
+                finally:
+                    page.close()
+            except pypdfium2.PdfiumError as exc:
+                raise CorruptFile(f"cannot render page {number}: {exc}") from None
+
+    def _render(self, page: object, number: int) -> PageImage:
+        width, height = page.get_size()  # type: ignore[attr-defined]
+        scale = self._dpi / 72
+        check_pixels(
+            round(width * scale), round(height * scale), self._max_pixels, f"page {number}"
+        )
+        bitmap = page.render(scale=scale, grayscale=True)  # type: ignore[attr-defined]
+        return PageImage(number, _gray(bitmap.to_numpy(), "BGR"), self._dpi)
+
+    def _sole_image(self, page: object, number: int) -> PageImage | None:
+        """The page's one image, when the page is exactly that image drawn upright over
+        (nearly) all of it; None for anything else, which is then rendered."""
+        import pypdfium2.raw as pdfium_c
+
+        if page.get_rotation() != 0:  # type: ignore[attr-defined]
+            return None
+        objects = list(page.get_objects(max_depth=0))  # type: ignore[attr-defined]
+        if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            return None
+        image = objects[0]
+        a, b, c, d, _, _ = image.get_matrix().get()
+        width, height = page.get_size()  # type: ignore[attr-defined]
+        if b or c or a <= 0 or d <= 0 or a * d < 0.95 * width * height:
+            return None
+        px_width, px_height = image.get_px_size()
+        check_pixels(px_width, px_height, self._max_pixels, f"the image of page {number}")
+        try:
+            bitmap = image.get_bitmap(render=False)
+        except Exception:  # an encoding PDFium cannot decode alone: render the page instead
+            return None
+        gray = _gray(bitmap.to_numpy(), "BGR")
+        if gray.shape != (px_height, px_width):
+            return None
+        return PageImage(number, gray, px_width / width * 72)
+
+
+def read_image(path: Path, sha256: str, max_pages: int, jobs: int | None = None) -> Document:
+    """OCR an image file into a Document: one page per image, or per frame of a TIFF."""
+    from extract.ocr import OcrSettings, ocr_pages
+
+    settings = OcrSettings.from_env(jobs)
+    with ImageFile(path, settings.max_pixels) as source:
+        if source.count > max_pages:
+            raise LimitExceeded(f"image has {source.count} pages; the limit is {max_pages}")
+        pages = ocr_pages(source, range(1, source.count + 1), settings, path.name)
+    return Document(
+        path.name,
+        sha256,
+        [Page(n, page.rows, "ocr", page.width, page.height) for n, page in sorted(pages.items())],
+    )

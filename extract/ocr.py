@@ -1,0 +1,678 @@
+"""Scanned pages to Document rows: clean-up, ruled grids, OCR, rows like the text layer's.
+
+A scan must reach the parser in the same shape as a text PDF, so this module only turns
+pixels into what extract/pdf.py already consumes, words and ruling lines in PDF points,
+and lets its `layout_rows` build the rows: the same grid cells, merged cells, blank cells
+and prose lines.
+
+Per page: deskew (projection profile), binarize and despeckle; find the ruling lines with
+morphology and take them out of the image; OCR the prose with the tables masked out; OCR
+the grid cells stitched into tall images, one Tesseract run per kind of cell instead of
+one per cell (each run costs a process start): cells whose ink looks like a number with a
+digit whitelist, the others with chi_sim.  A page whose Chinese reads as noise is turned
+upright with Tesseract's orientation detection and read again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from itertools import pairwise
+
+import cv2
+import numpy as np
+
+from extract import tesseract
+from extract.document import Row
+from extract.image import PageImage, PageSource, PdfPages
+from extract.pdf import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_rows
+from extract.read import env_number
+from extract.tesseract import OcrWord
+
+WORK_DPI = 300
+"""Pages are OCR'd at this resolution at most; photos above it are scaled down."""
+
+MIN_DPI = 300
+"""Low-resolution images are scaled up to this: Tesseract misreads small Chinese glyphs."""
+
+MAX_SKEW = 3.0
+"""Degrees: the deskew search range (scanners here tilt pages by up to 1.5°)."""
+
+MARGIN_MM = 4.0
+"""The scanner's dark edges live in this band; no report prints anything there."""
+
+INK_CONTRAST = 20
+"""Grey levels below the neighbourhood's mean for a pixel to count as ink."""
+
+MIN_LINE_INCH = 0.25
+"""A ruling line is at least this long; strokes of body text are shorter."""
+
+LONG_LINE_INCH = 1.0
+"""A line this long is a rule even outside a table: no character stroke is."""
+
+MIN_TABLE_WIDTH = 72.0
+"""Points: a "grid" narrower than this is the strokes of a large character, not a table."""
+
+STITCH_GAP = 0.15
+"""Inches of white around each cell in a stitched image (about one character)."""
+
+MAX_STITCH_PX = 30000
+"""Tesseract refuses images taller than 32767 pixels; a stitched image is cut below that."""
+
+NUMBER = re.compile(r"-|\d+(?:\.\d+)?")
+"""What a digit-whitelisted reading of a numeric cell must look like to be believed."""
+
+RETRY_SCALE = 0.75
+"""Cells Tesseract read nothing in are read again at this scale."""
+
+SURE_DIGITS = 0.5
+"""A digit reading less confident than this is checked again with chi_sim."""
+
+UPRIGHT_CONFIDENCE = 0.6
+"""A page whose Chinese words average less confidence than this may not be upright."""
+
+Box = tuple[int, int, int, int]
+"""x0, y0, x1, y1 in page pixels."""
+
+Timer = Callable[[str, float], None]
+"""Receives (stage, seconds) for each stage of each page: render, clean-up, ocr."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """How scans are read; `from_env` gives the defaults and the GONGKAI_* overrides."""
+
+    jobs: int
+    """Pages OCR'd at once (one Tesseract process each, one thread per process)."""
+    dpi: int = 300
+    """Resolution for rendering PDF pages that are not one embedded scan."""
+    page_timeout: float = 120.0
+    """Seconds one page's OCR may take before the document fails."""
+    max_pixels: int = 100_000_000
+    """Largest page image decoded or rendered (decompression bombs)."""
+    timer: Timer | None = None
+
+    @classmethod
+    def from_env(cls, jobs: int | None = None) -> OcrSettings:
+        """GONGKAI_OCR_JOBS (default: the usable cores), GONGKAI_OCR_DPI,
+        GONGKAI_OCR_TIMEOUT (seconds per page), GONGKAI_MAX_MEGAPIXELS."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        if jobs is None:
+            jobs = int(env_number("GONGKAI_OCR_JOBS", cores or os.cpu_count() or 1))
+        return cls(
+            jobs=max(1, jobs),
+            dpi=int(env_number("GONGKAI_OCR_DPI", 300)),
+            page_timeout=env_number("GONGKAI_OCR_TIMEOUT", 120.0),
+            max_pixels=int(env_number("GONGKAI_MAX_MEGAPIXELS", 100.0) * 1_000_000),
+        )
+
+
+@dataclass(slots=True)
+class OcrPage:
+    """One OCR'd page: its rows as extract/pdf.py builds them, its size in points."""
+
+    rows: list[Row]
+    width: float
+    height: float
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A cleaned page: `gray` to read (rules and specks whitened), `ink` its binary mask
+    (255 = ink), `rules` in PDF points."""
+
+    gray: np.ndarray
+    ink: np.ndarray
+    dpi: float
+    rules: list[Rule]
+    grids: list[Grid]
+
+    @property
+    def size_points(self) -> tuple[float, float]:
+        height, width = self.gray.shape
+        return width / self.dpi * 72, height / self.dpi * 72
+
+
+# --- clean-up -----------------------------------------------------------------------------
+
+
+def _rescale(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
+    """The page at a resolution Tesseract reads well and fast."""
+    target = min(max(dpi, MIN_DPI), WORK_DPI)
+    if abs(target - dpi) < 1:
+        return gray, dpi
+    scale = target / dpi
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation), target
+
+
+def binarize(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Ink mask (255 = ink), with the scanner's dark edges cleared.
+
+    A local threshold (darker than the neighbourhood's mean): it keeps the faint grey rules
+    of printed web pages and drops shaded cells and uneven scanner lighting, where one
+    global threshold loses the former or keeps the latter.  The light blur only tames
+    noise; one-pixel rules of a 200 dpi scan survive it (a median filter would not).
+    """
+    block = round(dpi / 20) * 2 + 1
+    blurred = cv2.GaussianBlur(gray, (3, 3), 0)
+    ink = cv2.adaptiveThreshold(
+        blurred, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, INK_CONTRAST
+    )
+    band = round(MARGIN_MM / 25.4 * dpi)
+    ink[:band, :] = 0
+    ink[-band:, :] = 0
+    ink[:, :band] = 0
+    ink[:, -band:] = 0
+    return ink
+
+
+def skew_angle(ink: np.ndarray, max_angle: float = MAX_SKEW) -> float:
+    """Degrees to rotate the page counter-clockwise (OpenCV's sense) to level its lines.
+
+    The projection-profile method: text lines and rules give the sharpest histogram of ink
+    per row when they are level.  Searched on a quarter-size copy, coarse then fine.
+    """
+    small = cv2.resize(ink, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    ys, xs = np.nonzero(small > 64)
+    if len(ys) < 100:
+        return 0.0
+    ys = ys.astype(np.float64)
+    xs = xs.astype(np.float64) - small.shape[1] / 2
+
+    def sharpness(angle: float) -> float:
+        rows = ys - xs * np.tan(np.radians(angle))
+        hist = np.bincount(np.round(rows - rows.min()).astype(np.int64))
+        return float(np.dot(hist, hist))
+
+    best = max(np.arange(-max_angle, max_angle + 1e-9, 0.25), key=sharpness)
+    return float(max(np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05), key=sharpness))
+
+
+def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
+    """`gray` rotated by `angle` degrees about its centre, new corners filled white."""
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(255,))
+
+
+def _despeckle(ink: np.ndarray, dpi: float) -> np.ndarray:
+    """Drop noise: specks smaller than any mark, and dots with no text near them.
+
+    A full stop or a decimal point is small too, but always sits next to a character.
+    """
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    unit = (dpi / 300) ** 2
+    big = area >= 40 * unit
+    big[0] = False
+    reach = round(dpi / 10)
+    near_text = cv2.dilate(
+        np.where(big[labels], np.uint8(255), np.uint8(0)), np.ones((reach, reach), np.uint8)
+    )
+    keep = big[labels] | ((area[labels] >= max(2, round(8 * unit))) & (near_text > 0))
+    keep &= labels > 0
+    return np.where(keep, np.uint8(255), np.uint8(0))
+
+
+def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[Rule], list[Box], np.ndarray]:
+    """Candidate ruling lines of a page: as rules in PDF points, as pixel boxes, and as a
+    pixel mask.
+
+    Morphological opening with a long thin kernel keeps only runs of ink longer than the
+    strokes of body text; a short closing first bridges the gaps noise and JPEG leave in a
+    line.  Strokes of large title characters pass too; `prepare` keeps only the lines that
+    form tables or are longer than any character.
+    """
+    length = max(10, round(MIN_LINE_INCH * dpi))
+    bridge = max(3, round(dpi / 100))
+    to_points = 72 / dpi
+    mask = np.zeros_like(ink)
+    rules: list[Rule] = []
+    boxes: list[Box] = []
+    for horizontal in (True, False):
+        line = (length, 1) if horizontal else (1, length)
+        gap = (bridge, 1) if horizontal else (1, bridge)
+        closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(0, gap))
+        lines = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(0, line))
+        mask |= lines
+        _, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        for x, y, w, h, _ in stats[1:].tolist():
+            if horizontal:
+                rule = Rule(True, (y + h / 2) * to_points, x * to_points, (x + w) * to_points)
+            else:
+                rule = Rule(False, (x + w / 2) * to_points, y * to_points, (y + h) * to_points)
+            rules.append(rule)
+            boxes.append((x, y, x + w, y + h))
+    return rules, boxes, mask
+
+
+def prepare(gray: np.ndarray, dpi: float) -> Prepared:
+    """Scale, deskew, binarize and despeckle one page, find its tables, and take their
+    rules (and any line too long to be a stroke) out of the image."""
+    gray, dpi = _rescale(gray, dpi)
+    ink = binarize(gray, dpi)
+    angle = skew_angle(ink)
+    if abs(angle) >= 0.05:
+        gray = rotate(gray, angle)
+        ink = binarize(gray, dpi)
+    ink = _despeckle(ink, dpi)
+    candidates, boxes, lines = find_rules(ink, dpi)
+    grids = [grid for grid in find_grids(candidates) if grid.xs[-1] - grid.xs[0] >= MIN_TABLE_WIDTH]
+    scale = dpi / 72
+    areas = [tuple(round(v * scale) for v in (g.xs[0], g.ys[0], g.xs[-1], g.ys[-1])) for g in grids]
+    pad = round(SNAP * scale)
+    rules = []
+    erase = np.zeros_like(lines)
+    for rule, (x0, y0, x1, y1) in zip(candidates, boxes, strict=True):
+        in_table = any(
+            a[0] - pad <= x0 and x1 <= a[2] + pad and a[1] - pad <= y0 and y1 <= a[3] + pad
+            for a in areas
+        )
+        if in_table:
+            rules.append(rule)
+        if in_table or max(x1 - x0, y1 - y0) >= LONG_LINE_INCH * dpi:
+            erase[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2] = lines[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2]
+    ink[cv2.dilate(erase, np.ones((3, 3), np.uint8)) > 0] = 0
+    # Keep the grey edges of glyphs (a bare binary mask makes them jagged) but nothing else.
+    near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    return Prepared(np.where(near_ink, gray, np.uint8(255)), ink, dpi, rules, grids)
+
+
+# --- table cells --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One non-blank grid cell: its ink box in page pixels, whether the ink looks like a
+    number, and its text as one line of pixels (`strip`) ready for stitching."""
+
+    box: Box
+    numeric: bool
+    strip: np.ndarray
+
+
+def cell_slots(prepared: Prepared, grids: Iterable[Grid]) -> list[Slot]:
+    """A slot per grid cell that holds ink; cells without are blank."""
+    scale = prepared.dpi / 72
+    min_ink = max(8, round((prepared.dpi / 300) ** 2 * 30))
+    boxes = []
+    for grid in grids:
+        for region in grid.regions:
+            x0, y0, x1, y1 = (round(v * scale) for v in region.bbox)
+            crop = prepared.ink[y0:y1, x0:x1]
+            if cv2.countNonZero(crop) >= min_ink:
+                x, y, w, h = cv2.boundingRect(cv2.findNonZero(crop))
+                boxes.append((x0 + x, y0 + y, x0 + x + w, y0 + y + h))
+    numeric = [looks_numeric(prepared.ink[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
+    bands = [
+        _bands(prepared.ink[y0:y1, x0:x1])
+        for (x0, y0, x1, y1), is_number in zip(boxes, numeric, strict=True)
+        if not is_number
+    ]
+    tallest = sorted(max(b - a for a, b in found) for found in bands)
+    line_height = max(prepared.dpi / 9, tallest[len(tallest) // 2] if tallest else 0)
+    return [
+        Slot(box, is_number, _one_line(prepared, box, line_height))
+        for box, is_number in zip(boxes, numeric, strict=True)
+    ]
+
+
+def _bands(ink: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of rows with ink, top to bottom: text lines, or parts of one (三 gives three)."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    starts = np.concatenate(([rows[0]], rows[breaks + 1]))
+    ends = np.concatenate((rows[breaks], [rows[-1]])) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _one_line(prepared: Prepared, box: Box, line_height: float) -> np.ndarray:
+    """The cell's text lines side by side as one line of pixels.
+
+    Tesseract reads a line with its neighbours' context far better than a stack of short
+    lines: it drops the first line of vertical headers (总/计, 三、/本年/度办…) and of
+    narrow wrapped labels.  Row bands closer than a line height belong to one line.
+    """
+    x0, y0, x1, y1 = box
+    ink, gray = prepared.ink[y0:y1, x0:x1], prepared.gray[y0:y1, x0:x1]
+    lines: list[tuple[int, int]] = []
+    for top, bottom in _bands(ink):
+        if lines and bottom - lines[-1][0] <= 1.25 * line_height:
+            lines[-1] = (lines[-1][0], bottom)
+        else:
+            lines.append((top, bottom))
+    if len(lines) == 1:
+        return gray
+    pieces = []
+    for top, bottom in lines:
+        columns = np.flatnonzero(ink[top:bottom].any(axis=0))
+        pieces.append(gray[top:bottom, columns[0] : columns[-1] + 1])
+    space = round(line_height / 5)
+    height = max(piece.shape[0] for piece in pieces)
+    strip = np.full(
+        (height, sum(piece.shape[1] for piece in pieces) + space * (len(pieces) - 1)),
+        255,
+        np.uint8,
+    )
+    x = 0
+    for piece in pieces:
+        top = (height - piece.shape[0]) // 2
+        strip[top : top + piece.shape[0], x : x + piece.shape[1]] = piece
+        x += piece.shape[1] + space
+    return strip
+
+
+def looks_numeric(ink: np.ndarray) -> bool:
+    """Whether a cell's ink is one line of digits (with perhaps a point or a dash).
+
+    Digits are narrow glyphs of one piece each, side by side; nearly every Chinese
+    character has a piece about as wide as it is tall, or pieces stacked one over the
+    other.  A wrong "no" only costs a chi_sim reading; a wrong "yes" is caught by the
+    digit reading's low confidence.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    height = ink.shape[0]
+    tall = []
+    for x, _, w, h, area in stats[1:].tolist():
+        if h >= height / 2:
+            if w > 0.75 * h:
+                return False
+            tall.append((x, x + w))
+        elif not (area <= (height / 4) ** 2 or (h <= 0.3 * height and w <= height)):
+            return False  # neither a point nor a dash
+    tall.sort()
+    return bool(tall) and all(b[0] >= a[1] - 2 for a, b in pairwise(tall))
+
+
+def _read_slots(
+    prepared: Prepared,
+    slots: Sequence[Slot],
+    deadline: float,
+    what: str,
+    scale: float = 1.0,
+    **options: str,
+) -> list[list[OcrWord]]:
+    """OCR many cells of the page in few Tesseract runs: their one-line strips are stacked
+    one under the other with white between them into tall images, and each word read goes
+    back to the cell its centre falls in."""
+    dpi = round(prepared.dpi * scale)
+    gap = round(STITCH_GAP * dpi)
+    strips = [
+        slot.strip
+        if scale == 1
+        else cv2.resize(
+            slot.strip,
+            None,
+            fx=scale,
+            fy=scale,
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        )
+        for slot in slots
+    ]
+    found: list[list[OcrWord]] = [[] for _ in slots]
+    start = 0
+    while start < len(slots):
+        tops: list[int] = []
+        height = gap
+        for strip in strips[start:]:
+            if tops and height + strip.shape[0] + gap > MAX_STITCH_PX:
+                break
+            tops.append(height)
+            height += strip.shape[0] + gap
+        chunk = strips[start : start + len(tops)]
+        width = max(strip.shape[1] for strip in chunk) + 2 * gap
+        canvas = np.full((height, width), 255, np.uint8)
+        for top, strip in zip(tops, chunk, strict=True):
+            canvas[top : top + strip.shape[0], gap : gap + strip.shape[1]] = strip
+        words = tesseract.recognize(
+            canvas, dpi=dpi, psm=6, timeout=deadline - time.monotonic(), what=what, **options
+        )
+        for word in words:
+            k = bisect.bisect_right(tops, word.cy + gap / 2) - 1
+            if k >= 0:
+                found[start + k].append(word)
+        start += len(tops)
+    return found
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def _sure_number(words: Sequence[OcrWord]) -> bool:
+    text = "".join(w.text for w in words)
+    return (
+        bool(words)
+        and NUMBER.fullmatch(text) is not None
+        and all(w.confidence >= SURE_DIGITS for w in words)
+    )
+
+
+def read_cells(
+    prepared: Prepared, slots: Sequence[Slot], deadline: float, what: str
+) -> tuple[list[list[OcrWord]], list[bool], list[OcrWord]]:
+    """Each slot's words, whether it was read as a number, and all chi_sim words read.
+
+    Numeric-looking cells are read with the digit whitelist first; the others, and those
+    the digits pass was unsure of, with chi_sim; cells chi_sim finds no Chinese in (a
+    number the shape test missed) are then read for digits too.
+    """
+    digits = {"lang": "eng", "whitelist": tesseract.DIGITS}
+    words: list[list[OcrWord]] = [[] for _ in slots]
+    numeric = [False] * len(slots)
+    tried = [k for k, slot in enumerate(slots) if slot.numeric]
+    for k, found in zip(
+        tried,
+        _read_slots(
+            prepared, [slots[k] for k in tried], deadline, f"{what} (table numbers)", **digits
+        ),
+        strict=True,
+    ):
+        if _sure_number(found):
+            words[k], numeric[k] = found, True
+    rest = [k for k in range(len(slots)) if not numeric[k]]
+    chinese = _read_slots(prepared, [slots[k] for k in rest], deadline, f"{what} (table labels)")
+    for k, found in zip(rest, chinese, strict=True):
+        words[k] = found
+    # Tesseract now and then reads nothing at all in a clear line; at another size it does.
+    empty = [k for k in rest if not words[k]]
+    if empty:
+        again = _read_slots(
+            prepared,
+            [slots[k] for k in empty],
+            deadline,
+            f"{what} (table labels)",
+            scale=RETRY_SCALE,
+        )
+        for k, found in zip(empty, again, strict=True):
+            words[k] = found
+        chinese = [words[k] for k in rest]
+    retry = [
+        k
+        for k, found in zip(rest, chinese, strict=True)
+        if found and not slots[k].numeric and not _is_cjk("".join(w.text for w in found))
+    ]
+    if retry:
+        again = _read_slots(
+            prepared, [slots[k] for k in retry], deadline, f"{what} (table numbers)", **digits
+        )
+        for k, found in zip(retry, again, strict=True):
+            if _sure_number(found):
+                words[k], numeric[k] = found, True
+    return words, numeric, [w for found in chinese for w in found]
+
+
+# --- assembling ---------------------------------------------------------------------------
+
+
+def _lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
+    """Tesseract's own text lines, top to bottom, words left to right."""
+    by_line: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for word in words:
+        by_line.setdefault(word.line, []).append(word)
+    lines = sorted(by_line.values(), key=lambda line: min(w.top for w in line))
+    return [sorted(line, key=lambda w: w.left) for line in lines]
+
+
+def _prose_words(words: Sequence[OcrWord], scale: float) -> list[Word]:
+    """Prose words in points, each with its whole line's top and bottom, so the text-layer
+    line grouping keeps a line together whatever the height of its glyphs."""
+    out = []
+    for line in _lines(words):
+        top = min(w.top for w in line) * scale
+        bottom = max(w.top + w.height for w in line) * scale
+        out.extend(
+            Word(w.text, w.left * scale, top, (w.left + w.width) * scale, bottom, w.confidence)
+            for w in line
+        )
+    return out
+
+
+def _cell_word(slot: Slot, words: Sequence[OcrWord], scale: float, numeric: bool) -> Word:
+    """All that was read in one cell as one word over the cell's ink."""
+    tokens = [w.text for line in _lines(words) for w in line]
+    text = "".join(tokens) if numeric else join_tokens(tokens)
+    x0, y0, x1, y1 = (v * scale for v in slot.box)
+    return Word(text, x0, y0, x1, y1, min(w.confidence for w in words))
+
+
+def read_prepared(prepared: Prepared, deadline: float, what: str) -> tuple[list[Word], float]:
+    """The words of a cleaned page in PDF points, and the mean confidence of its Chinese
+    words (low on a page that is not upright; 1.0 when there are none)."""
+    dpi = round(prepared.dpi)
+    scale = 72 / prepared.dpi
+    grids = prepared.grids
+
+    prose, prose_ink = prepared.gray.copy(), prepared.ink.copy()
+    for grid in grids:
+        x0, y0, x1, y1 = (
+            round(v / scale) for v in (grid.xs[0], grid.ys[0], grid.xs[-1], grid.ys[-1])
+        )
+        prose[y0:y1, x0:x1] = 255
+        prose_ink[y0:y1, x0:x1] = 0
+    chinese: list[OcrWord] = []
+    if cv2.countNonZero(prose_ink):
+        chinese = tesseract.recognize(
+            prose, dpi=dpi, psm=3, timeout=deadline - time.monotonic(), what=f"{what} (text)"
+        )
+    words = _prose_words(chinese, scale)
+
+    slots = cell_slots(prepared, grids)
+    cells, numeric, labels = read_cells(prepared, slots, deadline, what)
+    chinese += labels
+    words += [
+        _cell_word(slot, found, scale, is_number)
+        for slot, found, is_number in zip(slots, cells, numeric, strict=True)
+        if found
+    ]
+    confidence = sum(w.confidence for w in chinese) / len(chinese) if chinese else 1.0
+    return words, confidence
+
+
+def read_page(image: PageImage, settings: OcrSettings, what: str) -> OcrPage:
+    """OCR one page image into rows, turning it upright first if it reads as noise."""
+    deadline = time.monotonic() + settings.page_timeout
+    gray = image.gray
+    for attempt in range(2):
+        started = time.perf_counter()
+        prepared = prepare(gray, image.dpi)
+        _time(settings, "clean-up", started)
+        started = time.perf_counter()
+        words, confidence = read_prepared(prepared, deadline, what)
+        if confidence >= UPRIGHT_CONFIDENCE or attempt:
+            rows = layout_rows(words, prepared.rules)
+            _time(settings, "ocr", started)
+            return OcrPage(rows, *prepared.size_points)
+        turn, sure = tesseract.orientation(
+            prepared.gray,
+            dpi=round(prepared.dpi),
+            timeout=deadline - time.monotonic(),
+            what=f"{what} (orientation)",
+        )
+        _time(settings, "ocr", started)
+        if turn == 0 or sure < 2.0:
+            return OcrPage(layout_rows(words, prepared.rules), *prepared.size_points)
+        gray = np.ascontiguousarray(np.rot90(image.gray, k=-turn // 90))
+    raise AssertionError("unreachable")
+
+
+def _time(settings: OcrSettings, stage: str, started: float) -> None:
+    if settings.timer is not None:
+        settings.timer(stage, time.perf_counter() - started)
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+class _Progress:
+    """`OCR <name>: page k/n` on stderr, rewritten in place; only when stderr is a terminal
+    and there is more than one page, so logs and pipes stay clean."""
+
+    def __init__(self, name: str, total: int) -> None:
+        self._name, self._total, self._done = name, total, 0
+        self._shown = total > 1 and sys.stderr.isatty()
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        with self._lock:
+            self._done += 1
+            if self._shown:
+                print(
+                    f"\rOCR {self._name}: page {self._done}/{self._total}",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    def close(self) -> None:
+        if self._shown and self._done:
+            print(file=sys.stderr, flush=True)
+
+
+def ocr_pages(
+    source: PageSource, numbers: Sequence[int], settings: OcrSettings, name: str
+) -> dict[int, OcrPage]:
+    """OCR the given pages, `settings.jobs` at a time; the first failure fails them all.
+
+    Threads suffice: the time goes to Tesseract processes and OpenCV, which release the
+    GIL; each worker decodes its own page, so at most `jobs` pages are in memory.
+    """
+
+    def one(number: int) -> OcrPage:
+        started = time.perf_counter()
+        image = source.page(number)
+        _time(settings, "render", started)
+        return read_page(image, settings, f"page {number}")
+
+    progress = _Progress(name, len(numbers))
+    pages: dict[int, OcrPage] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.jobs, len(numbers)))) as pool:
+        futures = {pool.submit(one, number): number for number in numbers}
+        try:
+            for future in as_completed(futures):
+                pages[futures[future]] = future.result()
+                progress.step()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            progress.close()
+    return pages
+
+
+def ocr_pdf_pages(
+    path: os.PathLike[str], numbers: Sequence[int], settings: OcrSettings
+) -> dict[int, list[Row]]:
+    """Rows of the given pages of a PDF, read from their pixels."""
+    with PdfPages(path, settings.dpi, settings.max_pixels) as source:
+        pages = ocr_pages(source, numbers, settings, os.path.basename(path))
+    return {number: page.rows for number, page in pages.items()}

@@ -1,0 +1,164 @@
+"""Every call to the Tesseract program, in one place.
+
+Tesseract runs as a subprocess with an argument list (never a shell string), reading the
+image from stdin as a PGM and writing TSV to stdout, so no temporary files are written.
+`OMP_THREAD_LIMIT=1` because its own threading makes it several times slower on a shared
+machine; parallelism comes from OCR'ing several pages at once instead.  Every call has a
+timeout: a hung Tesseract must fail its document, not stall a worker forever.
+
+GONGKAI_TESSERACT names another Tesseract binary (the fault-injection tests point it at a
+script that crashes or hangs).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+from extract.errors import MissingDependency, OcrFailed
+
+INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
+DIGITS = "0123456789.-"
+"""What a numeric table cell may hold: integers, decimal money amounts, a dash."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """One word of Tesseract's TSV output, in pixels of the image it was given."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+    """0..1 (Tesseract reports 0..100)."""
+    line: tuple[int, int, int]
+    """Block, paragraph and line number: the words of one text line share it."""
+
+    @property
+    def cx(self) -> float:
+        return self.left + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.top + self.height / 2
+
+
+def command() -> str:
+    return os.environ.get("GONGKAI_TESSERACT", "").strip() or "tesseract"
+
+
+@functools.cache
+def languages(cmd: str) -> frozenset[str]:
+    """The installed language data, checked once per binary; chi_sim is required."""
+    try:
+        listed = subprocess.run(
+            [cmd, "--list-langs"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except FileNotFoundError:
+        raise MissingDependency(
+            f"OCR needs the tesseract program, which is not installed ({INSTALL_HINT})"
+        ) from None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OcrFailed(f"cannot run tesseract: {exc}") from None
+    names = frozenset(line.strip() for line in listed.stdout.splitlines()[1:] if line.strip())
+    if listed.returncode != 0 or "chi_sim" not in names:
+        raise MissingDependency(
+            f"OCR needs Tesseract's Simplified Chinese data (chi_sim), which is not installed "
+            f"({INSTALL_HINT})"
+        )
+    return names
+
+
+def _pgm(image: np.ndarray) -> bytes:
+    """An 8-bit grayscale image as binary PGM: no encoding cost, and Tesseract reads it."""
+    height, width = image.shape
+    return b"P5 %d %d 255\n" % (width, height) + np.ascontiguousarray(image).tobytes()
+
+
+def _run(args: list[str], image: np.ndarray, timeout: float, what: str) -> str:
+    cmd = command()
+    languages(cmd)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(
+            [cmd, "stdin", "stdout", *args],
+            input=_pgm(image),
+            capture_output=True,
+            timeout=max(timeout, 0.1),
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OcrFailed(
+            f"Tesseract did not finish {what} within the page time limit of "
+            f"{timeout:.0f} s (GONGKAI_OCR_TIMEOUT)"
+        ) from None
+    except OSError as exc:
+        raise OcrFailed(f"cannot run tesseract: {exc}") from None
+    if done.returncode != 0:
+        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else "failed"
+        raise OcrFailed(
+            f"Tesseract {how} on {what} (exit {done.returncode}){': ' + last[0] if last[0] else ''}"
+        )
+    return done.stdout.decode("utf-8", errors="replace")
+
+
+def recognize(
+    image: np.ndarray,
+    *,
+    dpi: int,
+    psm: int,
+    timeout: float,
+    what: str,
+    lang: str = "chi_sim",
+    whitelist: str | None = None,
+) -> list[OcrWord]:
+    """The words Tesseract reads in a grayscale image (black text on white)."""
+    args = ["-l", lang, "--psm", str(psm), "--dpi", str(dpi)]
+    if whitelist:
+        args += ["-c", f"tessedit_char_whitelist={whitelist}"]
+    return parse_tsv(_run([*args, "tsv"], image, timeout, what))
+
+
+def parse_tsv(tsv: str) -> list[OcrWord]:
+    """The word rows (level 5) of Tesseract's TSV output that hold text."""
+    words = []
+    for line in tsv.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) != 12 or parts[0] != "5" or not parts[11].strip():
+            continue
+        block, par, row, left, top, width, height = map(int, (*parts[2:5], *parts[6:10]))
+        confidence = max(0.0, min(1.0, float(parts[10]) / 100))
+        words.append(
+            OcrWord(parts[11].strip(), left, top, width, height, confidence, (block, par, row))
+        )
+    return words
+
+
+_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
+def orientation(image: np.ndarray, *, dpi: int, timeout: float, what: str) -> tuple[int, float]:
+    """Tesseract's orientation detection (`--psm 0`): degrees to turn the image clockwise to
+    make it upright, and its confidence; (0, 0.0) when the OSD data is not installed."""
+    if "osd" not in languages(command()):
+        return 0, 0.0
+    try:
+        out = _run(["--psm", "0", "--dpi", str(dpi)], image, timeout, what)
+    except OcrFailed as exc:
+        if "Too few characters" in exc.message:
+            return 0, 0.0
+        raise
+    rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
+    if rotate is None or confidence is None:
+        return 0, 0.0
+    return int(rotate.group(1)) % 360, float(confidence.group(1))
