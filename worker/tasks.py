@@ -17,6 +17,7 @@ import hashlib
 import logging
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from worker.store import Store
 
 TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError)
 """Errors that a later attempt can get past: connections, locks, a full or busy disk."""
+
+PROGRESS_EVERY = 1.0  # seconds
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +115,23 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
 
 class _Reporter:
     """Progress to the result backend (AsyncResult, Flower's task page), Flower's event
-    stream, and the ledger (`gongkai jobs`).  Best effort: a progress message that cannot be
-    sent must not fail the document."""
+    stream, and the ledger (`gongkai jobs`).
 
-    def __init__(self, task: Task) -> None:
+    At most one report per PROGRESS_EVERY seconds: a text PDF is done in a fraction of a
+    second, and three writes per stage would cost more than parsing it; a long OCR job
+    still reports as it goes.  Best effort: a report that cannot be sent must not fail the
+    document.
+    """
+
+    def __init__(self, task: Task, clock: Callable[[], float] = time.monotonic) -> None:
         self._task = task
+        self._clock = clock
+        self._last = clock()  # the ledger already says "started"
 
     def __call__(self, stage: str, page: int | None, pages: int | None) -> None:
+        if self._clock() - self._last < PROGRESS_EVERY:
+            return
+        self._last = self._clock()
         meta = {"stage": stage, "page": page, "pages": pages}
         request = self._task.request
         try:
