@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import cv2
@@ -69,14 +69,36 @@ MAX_STITCH_PX = 30000
 NUMBER = re.compile(r"-|\d+(?:\.\d+)?")
 """What a digit-whitelisted reading of a numeric cell must look like to be believed."""
 
-RETRY_SCALE = 0.75
-"""Cells Tesseract read nothing in are read again at this scale."""
+WEAK_LABEL = 0.75
+WEAK_LINE = 0.5
+"""Label cells and prose lines read with less mean confidence are read a second time.
+Labels decide where a table row's numbers go; prose only matters for its headings, and
+correct chi_sim prose often scores 0.6-0.8."""
+
+SECOND_LOOK_HEIGHT = 0.11
+"""Inches: the second look scales lines towards this height (body text, ~32 px at 300 dpi)."""
+
+SECOND_LOOK_MIN_SCALE = 0.3
+SECOND_LOOK_MAX_SCALE = 0.75
+SECOND_LOOK_STEP = 0.65
+"""The second look reads each line at a scale towards body size (within MIN..MAX) and at
+STEP times that: at least 25 % and 50 % off the size Tesseract already tried."""
+
+LARGE_TEXT = 1.2
+"""Prose lines this many times higher than the page's median line (titles) always get the
+second look."""
 
 SURE_DIGITS = 0.5
 """A digit reading less confident than this is checked again with chi_sim."""
 
 UPRIGHT_CONFIDENCE = 0.6
 """A page whose Chinese words average less confidence than this may not be upright."""
+
+SIDEWAYS_RATIO = 1.5
+"""Column profile this much sharper than the row profile: the text runs sideways."""
+
+SURE_ORIENTATION = 2.0
+"""Tesseract's orientation confidence needed to turn a page (it reports ~10-20 when sure)."""
 
 Box = tuple[int, int, int, int]
 """x0, y0, x1, y1 in page pixels."""
@@ -133,6 +155,7 @@ class Prepared:
     dpi: float
     rules: list[Rule]
     grids: list[Grid]
+    sideways: bool
 
     @property
     def size_points(self) -> tuple[float, float]:
@@ -194,6 +217,18 @@ def skew_angle(ink: np.ndarray, max_angle: float = MAX_SKEW) -> float:
 
     best = max(np.arange(-max_angle, max_angle + 1e-9, 0.25), key=sharpness)
     return float(max(np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05), key=sharpness))
+
+
+def looks_sideways(ink: np.ndarray) -> bool:
+    """Whether the text lines run top to bottom: ink piles up in columns, not rows.
+
+    On a page of prose the row profile is several times sharper than the column profile;
+    a page of tables is about even either way, and is left to the confidence check.
+    """
+    small = cv2.resize(ink, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA) > 64
+    rows = small.sum(axis=1, dtype=np.float64) / small.shape[1]
+    columns = small.sum(axis=0, dtype=np.float64) / small.shape[0]
+    return float(columns @ columns) > SIDEWAYS_RATIO * float(rows @ rows)
 
 
 def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
@@ -259,6 +294,7 @@ def prepare(gray: np.ndarray, dpi: float) -> Prepared:
     rules (and any line too long to be a stroke) out of the image."""
     gray, dpi = _rescale(gray, dpi)
     ink = binarize(gray, dpi)
+    sideways = looks_sideways(ink)
     angle = skew_angle(ink)
     if abs(angle) >= 0.05:
         gray = rotate(gray, angle)
@@ -283,7 +319,7 @@ def prepare(gray: np.ndarray, dpi: float) -> Prepared:
     ink[cv2.dilate(erase, np.ones((3, 3), np.uint8)) > 0] = 0
     # Keep the grey edges of glyphs (a bare binary mask makes them jagged) but nothing else.
     near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
-    return Prepared(np.where(near_ink, gray, np.uint8(255)), ink, dpi, rules, grids)
+    return Prepared(np.where(near_ink, gray, np.uint8(255)), ink, dpi, rules, grids, sideways)
 
 
 # --- table cells --------------------------------------------------------------------------
@@ -392,34 +428,16 @@ def looks_numeric(ink: np.ndarray) -> bool:
     return bool(tall) and all(b[0] >= a[1] - 2 for a, b in pairwise(tall))
 
 
-def _read_slots(
-    prepared: Prepared,
-    slots: Sequence[Slot],
-    deadline: float,
-    what: str,
-    scale: float = 1.0,
-    **options: str,
+def _read_strips(
+    strips: Sequence[np.ndarray], dpi: int, deadline: float, what: str, **options: str
 ) -> list[list[OcrWord]]:
-    """OCR many cells of the page in few Tesseract runs: their one-line strips are stacked
-    one under the other with white between them into tall images, and each word read goes
-    back to the cell its centre falls in."""
-    dpi = round(prepared.dpi * scale)
+    """OCR many one-line images in few Tesseract runs: they are stacked one under the other
+    with white between them into tall images, and each word read goes back to the strip its
+    centre falls in, in that strip's own coordinates."""
     gap = round(STITCH_GAP * dpi)
-    strips = [
-        slot.strip
-        if scale == 1
-        else cv2.resize(
-            slot.strip,
-            None,
-            fx=scale,
-            fy=scale,
-            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
-        )
-        for slot in slots
-    ]
-    found: list[list[OcrWord]] = [[] for _ in slots]
+    found: list[list[OcrWord]] = [[] for _ in strips]
     start = 0
-    while start < len(slots):
+    while start < len(strips):
         tops: list[int] = []
         height = gap
         for strip in strips[start:]:
@@ -428,8 +446,7 @@ def _read_slots(
             tops.append(height)
             height += strip.shape[0] + gap
         chunk = strips[start : start + len(tops)]
-        width = max(strip.shape[1] for strip in chunk) + 2 * gap
-        canvas = np.full((height, width), 255, np.uint8)
+        canvas = np.full((height, max(s.shape[1] for s in chunk) + 2 * gap), 255, np.uint8)
         for top, strip in zip(tops, chunk, strict=True):
             canvas[top : top + strip.shape[0], gap : gap + strip.shape[1]] = strip
         words = tesseract.recognize(
@@ -438,13 +455,26 @@ def _read_slots(
         for word in words:
             k = bisect.bisect_right(tops, word.cy + gap / 2) - 1
             if k >= 0:
-                found[start + k].append(word)
+                found[start + k].append(replace(word, left=word.left - gap, top=word.top - tops[k]))
         start += len(tops)
     return found
 
 
 def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def _box(words: Sequence[OcrWord]) -> Box:
+    return (
+        min(w.left for w in words),
+        min(w.top for w in words),
+        max(w.left + w.width for w in words),
+        max(w.top + w.height for w in words),
+    )
+
+
+def _mean_confidence(words: Sequence[OcrWord]) -> float:
+    return sum(w.confidence for w in words) / len(words) if words else 0.0
 
 
 def _sure_number(words: Sequence[OcrWord]) -> bool:
@@ -456,58 +486,134 @@ def _sure_number(words: Sequence[OcrWord]) -> bool:
     )
 
 
-def read_cells(
-    prepared: Prepared, slots: Sequence[Slot], deadline: float, what: str
-) -> tuple[list[list[OcrWord]], list[bool], list[OcrWord]]:
-    """Each slot's words, whether it was read as a number, and all chi_sim words read.
+@dataclass(slots=True)
+class Reading:
+    """What the main passes read on a page, before the second look at weak text."""
+
+    lines: list[list[OcrWord]]
+    """Prose lines outside the tables (page pixels)."""
+    slots: list[Slot]
+    cells: list[list[OcrWord]]
+    """Each slot's words (coordinates of its strip)."""
+    numeric: list[bool]
+    """Whether each slot was read as a number."""
+
+    @property
+    def confidence(self) -> float:
+        """Mean confidence of the Chinese read: low on a page that is not upright; 1.0 for
+        a page with no Chinese to judge by."""
+        chinese = [w for line in self.lines for w in line] + [
+            w
+            for cell, number in zip(self.cells, self.numeric, strict=True)
+            if not number
+            for w in cell
+        ]
+        return _mean_confidence(chinese) if chinese else 1.0
+
+
+def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
+    """The prose (tables masked out) with chi_sim, then the table cells.
 
     Numeric-looking cells are read with the digit whitelist first; the others, and those
-    the digits pass was unsure of, with chi_sim; cells chi_sim finds no Chinese in (a
-    number the shape test missed) are then read for digits too.
+    the digit pass was unsure of, with chi_sim; cells chi_sim finds no Chinese in (a number
+    the shape test missed) are then read for digits too.
     """
+    dpi = round(prepared.dpi)
+    scale = prepared.dpi / 72
+    prose, prose_ink = prepared.gray.copy(), prepared.ink.copy()
+    for grid in prepared.grids:
+        x0, y0, x1, y1 = (
+            round(v * scale) for v in (grid.xs[0], grid.ys[0], grid.xs[-1], grid.ys[-1])
+        )
+        prose[y0:y1, x0:x1] = 255
+        prose_ink[y0:y1, x0:x1] = 0
+    lines: list[list[OcrWord]] = []
+    if cv2.countNonZero(prose_ink):
+        lines = _lines(
+            tesseract.recognize(
+                prose, dpi=dpi, psm=3, timeout=deadline - time.monotonic(), what=f"{what} (text)"
+            )
+        )
+
+    slots = cell_slots(prepared, prepared.grids)
     digits = {"lang": "eng", "whitelist": tesseract.DIGITS}
-    words: list[list[OcrWord]] = [[] for _ in slots]
+    cells: list[list[OcrWord]] = [[] for _ in slots]
     numeric = [False] * len(slots)
+
+    def read(indices: list[int], kind: str, **options: str) -> list[list[OcrWord]]:
+        strips = [slots[k].strip for k in indices]
+        return _read_strips(strips, dpi, deadline, f"{what} (table {kind})", **options)
+
     tried = [k for k, slot in enumerate(slots) if slot.numeric]
-    for k, found in zip(
-        tried,
-        _read_slots(
-            prepared, [slots[k] for k in tried], deadline, f"{what} (table numbers)", **digits
-        ),
-        strict=True,
-    ):
+    for k, found in zip(tried, read(tried, "numbers", **digits), strict=True):
         if _sure_number(found):
-            words[k], numeric[k] = found, True
+            cells[k], numeric[k] = found, True
     rest = [k for k in range(len(slots)) if not numeric[k]]
-    chinese = _read_slots(prepared, [slots[k] for k in rest], deadline, f"{what} (table labels)")
-    for k, found in zip(rest, chinese, strict=True):
-        words[k] = found
-    # Tesseract now and then reads nothing at all in a clear line; at another size it does.
-    empty = [k for k in rest if not words[k]]
-    if empty:
-        again = _read_slots(
-            prepared,
-            [slots[k] for k in empty],
-            deadline,
-            f"{what} (table labels)",
-            scale=RETRY_SCALE,
-        )
-        for k, found in zip(empty, again, strict=True):
-            words[k] = found
-        chinese = [words[k] for k in rest]
-    retry = [
+    for k, found in zip(rest, read(rest, "labels"), strict=True):
+        cells[k] = found
+    again = [
         k
-        for k, found in zip(rest, chinese, strict=True)
-        if found and not slots[k].numeric and not _is_cjk("".join(w.text for w in found))
+        for k in rest
+        if cells[k] and not slots[k].numeric and not _is_cjk("".join(w.text for w in cells[k]))
     ]
-    if retry:
-        again = _read_slots(
-            prepared, [slots[k] for k in retry], deadline, f"{what} (table numbers)", **digits
-        )
-        for k, found in zip(retry, again, strict=True):
-            if _sure_number(found):
-                words[k], numeric[k] = found, True
-    return words, numeric, [w for found in chinese for w in found]
+    for k, found in zip(again, read(again, "numbers", **digits), strict=True):
+        if _sure_number(found):
+            cells[k], numeric[k] = found, True
+    return Reading(lines, slots, cells, numeric)
+
+
+def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str) -> None:
+    """Read large and weak Chinese again at two smaller sizes; keep the most confident of
+    the three readings.
+
+    Tesseract reads large title characters worse than body text, and it now and then
+    misreads a short label, or reads nothing at all in a clear line, at one size and gets
+    it right at another; a title or a row label wrong here is an agency or a whole table
+    row lost.  Every such prose line and label cell goes into one more Tesseract run.
+    """
+    target = SECOND_LOOK_HEIGHT * prepared.dpi
+    boxes = [_box(line) for line in reading.lines]
+    heights = sorted(y1 - y0 for _, y0, _, y1 in boxes)
+    large = LARGE_TEXT * heights[len(heights) // 2] if heights else 0
+    todo: list[tuple[list[list[OcrWord]], int, np.ndarray, tuple[int, int]]] = []
+    for k, (line, (x0, y0, x1, y1)) in enumerate(zip(reading.lines, boxes, strict=True)):
+        if y1 - y0 >= large or _mean_confidence(line) < WEAK_LINE:
+            todo.append((reading.lines, k, prepared.gray[y0:y1, x0:x1], (x0, y0)))
+    for k, cell in enumerate(reading.cells):
+        if not reading.numeric[k] and _mean_confidence(cell) < WEAK_LABEL:
+            todo.append((reading.cells, k, reading.slots[k].strip, (0, 0)))
+    if not todo:
+        return
+    tries: list[tuple[int, float]] = []  # (index into todo, scale)
+    for n, (_, _, strip, _) in enumerate(todo):
+        scale = min(SECOND_LOOK_MAX_SCALE, max(SECOND_LOOK_MIN_SCALE, target / strip.shape[0]))
+        tries += [(n, scale), (n, scale * SECOND_LOOK_STEP)]
+    strips = [
+        cv2.resize(todo[n][2], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for n, scale in tries
+    ]
+    found = _read_strips(strips, round(prepared.dpi), deadline, f"{what} (second look)")
+    best: dict[int, tuple[float, list[OcrWord], float]] = {}
+    for (n, scale), words in zip(tries, found, strict=True):
+        confidence = _mean_confidence(words)
+        if confidence > best.get(n, (-1.0, [], 1.0))[0]:
+            best[n] = (confidence, words, scale)
+    for n, (words_of, k, _, (x0, y0)) in enumerate(todo):
+        confidence, words, scale = best[n]
+        if confidence <= _mean_confidence(words_of[k]):
+            continue
+        key = words_of[k][0].line if words_of[k] else (0, 0, 0)
+        words_of[k] = [
+            replace(
+                w,
+                left=x0 + round(w.left / scale),
+                top=y0 + round(w.top / scale),
+                width=round(w.width / scale),
+                height=round(w.height / scale),
+                line=key,
+            )
+            for w in words
+        ]
 
 
 # --- assembling ---------------------------------------------------------------------------
@@ -522,75 +628,62 @@ def _lines(words: Sequence[OcrWord]) -> list[list[OcrWord]]:
     return [sorted(line, key=lambda w: w.left) for line in lines]
 
 
-def _prose_words(words: Sequence[OcrWord], scale: float) -> list[Word]:
-    """Prose words in points, each with its whole line's top and bottom, so the text-layer
-    line grouping keeps a line together whatever the height of its glyphs."""
-    out = []
-    for line in _lines(words):
-        top = min(w.top for w in line) * scale
-        bottom = max(w.top + w.height for w in line) * scale
-        out.extend(
-            Word(w.text, w.left * scale, top, (w.left + w.width) * scale, bottom, w.confidence)
+def page_words(prepared: Prepared, reading: Reading) -> list[Word]:
+    """Everything read on a page as words in PDF points, for `layout_rows`.
+
+    A prose word gets its whole line's top and bottom, so the text layer's line grouping
+    keeps a line together whatever the height of its glyphs; a cell becomes one word over
+    its ink, its lines joined in reading order.
+    """
+    to_points = 72 / prepared.dpi
+    words = []
+    for line in reading.lines:
+        top = min(w.top for w in line) * to_points
+        bottom = max(w.top + w.height for w in line) * to_points
+        words.extend(
+            Word(
+                w.text,
+                w.left * to_points,
+                top,
+                (w.left + w.width) * to_points,
+                bottom,
+                w.confidence,
+            )
             for w in line
         )
-    return out
-
-
-def _cell_word(slot: Slot, words: Sequence[OcrWord], scale: float, numeric: bool) -> Word:
-    """All that was read in one cell as one word over the cell's ink."""
-    tokens = [w.text for line in _lines(words) for w in line]
-    text = "".join(tokens) if numeric else join_tokens(tokens)
-    x0, y0, x1, y1 = (v * scale for v in slot.box)
-    return Word(text, x0, y0, x1, y1, min(w.confidence for w in words))
-
-
-def read_prepared(prepared: Prepared, deadline: float, what: str) -> tuple[list[Word], float]:
-    """The words of a cleaned page in PDF points, and the mean confidence of its Chinese
-    words (low on a page that is not upright; 1.0 when there are none)."""
-    dpi = round(prepared.dpi)
-    scale = 72 / prepared.dpi
-    grids = prepared.grids
-
-    prose, prose_ink = prepared.gray.copy(), prepared.ink.copy()
-    for grid in grids:
-        x0, y0, x1, y1 = (
-            round(v / scale) for v in (grid.xs[0], grid.ys[0], grid.xs[-1], grid.ys[-1])
-        )
-        prose[y0:y1, x0:x1] = 255
-        prose_ink[y0:y1, x0:x1] = 0
-    chinese: list[OcrWord] = []
-    if cv2.countNonZero(prose_ink):
-        chinese = tesseract.recognize(
-            prose, dpi=dpi, psm=3, timeout=deadline - time.monotonic(), what=f"{what} (text)"
-        )
-    words = _prose_words(chinese, scale)
-
-    slots = cell_slots(prepared, grids)
-    cells, numeric, labels = read_cells(prepared, slots, deadline, what)
-    chinese += labels
-    words += [
-        _cell_word(slot, found, scale, is_number)
-        for slot, found, is_number in zip(slots, cells, numeric, strict=True)
-        if found
-    ]
-    confidence = sum(w.confidence for w in chinese) / len(chinese) if chinese else 1.0
-    return words, confidence
+    for slot, cell, number in zip(reading.slots, reading.cells, reading.numeric, strict=True):
+        if cell:
+            tokens = [w.text for line in _lines(cell) for w in line]
+            text = "".join(tokens) if number else join_tokens(tokens)
+            x0, y0, x1, y1 = (v * to_points for v in slot.box)
+            words.append(Word(text, x0, y0, x1, y1, min(w.confidence for w in cell)))
+    return words
 
 
 def read_page(image: PageImage, settings: OcrSettings, what: str) -> OcrPage:
-    """OCR one page image into rows, turning it upright first if it reads as noise."""
+    """OCR one page image into rows, turned upright first when it is not.
+
+    Orientation detection costs about a Tesseract pass, so it runs only for a page whose
+    text runs vertically (sideways) or whose Chinese reads as noise (upside down).
+    """
     deadline = time.monotonic() + settings.page_timeout
-    gray = image.gray
-    for attempt in range(2):
+
+    def prepared_from(gray: np.ndarray) -> Prepared:
         started = time.perf_counter()
         prepared = prepare(gray, image.dpi)
         _time(settings, "clean-up", started)
+        return prepared
+
+    def read(prepared: Prepared) -> Reading:
         started = time.perf_counter()
-        words, confidence = read_prepared(prepared, deadline, what)
-        if confidence >= UPRIGHT_CONFIDENCE or attempt:
-            rows = layout_rows(words, prepared.rules)
-            _time(settings, "ocr", started)
-            return OcrPage(rows, *prepared.size_points)
+        reading = first_reading(prepared, deadline, what)
+        _time(settings, "ocr", started)
+        return reading
+
+    prepared = prepared_from(image.gray)
+    reading = None if prepared.sideways else read(prepared)
+    if reading is None or reading.confidence < UPRIGHT_CONFIDENCE:
+        started = time.perf_counter()
         turn, sure = tesseract.orientation(
             prepared.gray,
             dpi=round(prepared.dpi),
@@ -598,10 +691,16 @@ def read_page(image: PageImage, settings: OcrSettings, what: str) -> OcrPage:
             what=f"{what} (orientation)",
         )
         _time(settings, "ocr", started)
-        if turn == 0 or sure < 2.0:
-            return OcrPage(layout_rows(words, prepared.rules), *prepared.size_points)
-        gray = np.ascontiguousarray(np.rot90(image.gray, k=-turn // 90))
-    raise AssertionError("unreachable")
+        if turn and sure >= SURE_ORIENTATION:
+            prepared = prepared_from(np.ascontiguousarray(np.rot90(image.gray, k=-turn // 90)))
+            reading = None
+        if reading is None:
+            reading = read(prepared)
+    started = time.perf_counter()
+    second_look(prepared, reading, deadline, what)
+    rows = layout_rows(page_words(prepared, reading), prepared.rules)
+    _time(settings, "ocr", started)
+    return OcrPage(rows, *prepared.size_points)
 
 
 def _time(settings: OcrSettings, stage: str, started: float) -> None:

@@ -12,9 +12,11 @@ script that crashes or hangs).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import signal
 import subprocess
 from dataclasses import dataclass
 
@@ -82,33 +84,58 @@ def _pgm(image: np.ndarray) -> bytes:
     return b"P5 %d %d 255\n" % (width, height) + np.ascontiguousarray(image).tobytes()
 
 
-def _run(args: list[str], image: np.ndarray, timeout: float, what: str) -> str:
+def _run(
+    args: list[str], image: np.ndarray, timeout: float, what: str, tolerate: str = ""
+) -> str:
+    """Tesseract's stdout for `image`, or OcrFailed; "" when it fails with `tolerate` in
+    its error output (a page it has nothing to say about).
+
+    It runs in a session of its own so that a timeout kills everything it started: a
+    wrapper script's children would otherwise keep the pipes open and the wait going.
+    """
     cmd = command()
     languages(cmd)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [cmd, "stdin", "stdout", *args],
-            input=_pgm(image),
-            capture_output=True,
-            timeout=max(timeout, 0.1),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=env,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise OcrFailed(
-            f"Tesseract did not finish {what} within the page time limit of "
-            f"{timeout:.0f} s (GONGKAI_OCR_TIMEOUT)"
-        ) from None
     except OSError as exc:
         raise OcrFailed(f"cannot run tesseract: {exc}") from None
-    if done.returncode != 0:
-        last = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else "failed"
+    try:
+        out, err = process.communicate(_pgm(image), timeout=max(timeout, 0.1))
+    except subprocess.TimeoutExpired:
+        _kill(process)
         raise OcrFailed(
-            f"Tesseract {how} on {what} (exit {done.returncode}){': ' + last[0] if last[0] else ''}"
+            f"Tesseract did not finish {what} within the page time limit "
+            "(GONGKAI_OCR_TIMEOUT)"
+        ) from None
+    except BaseException:
+        _kill(process)
+        raise
+    if process.returncode != 0:
+        errors = err.decode(errors="replace")
+        if tolerate and tolerate in errors:
+            return ""
+        last = errors.strip().splitlines()[-1:] or [""]
+        how = (
+            f"was killed by signal {-process.returncode}"
+            if process.returncode < 0
+            else f"failed (exit {process.returncode})"
         )
-    return done.stdout.decode("utf-8", errors="replace")
+        raise OcrFailed(f"Tesseract {how} on {what}" + (f": {last[0]}" if last[0] else ""))
+    return out.decode("utf-8", errors="replace")
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
 
 
 def recognize(
@@ -152,12 +179,9 @@ def orientation(image: np.ndarray, *, dpi: int, timeout: float, what: str) -> tu
     make it upright, and its confidence; (0, 0.0) when the OSD data is not installed."""
     if "osd" not in languages(command()):
         return 0, 0.0
-    try:
-        out = _run(["--psm", "0", "--dpi", str(dpi)], image, timeout, what)
-    except OcrFailed as exc:
-        if "Too few characters" in exc.message:
-            return 0, 0.0
-        raise
+    out = _run(
+        ["--psm", "0", "--dpi", str(dpi)], image, timeout, what, tolerate="Too few characters"
+    )
     rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
     if rotate is None or confidence is None:
         return 0, 0.0

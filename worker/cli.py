@@ -86,9 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="one line per document (default for several files on stdout)",
     )
+    parse.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="pages of a scan OCR'd at once, one Tesseract process each (default: "
+        "GONGKAI_OCR_JOBS, else the number of cores)",
+    )
     parse.set_defaults(run=_run_parse)
     _add_worker_commands(commands, common)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -179,7 +196,7 @@ def _run_parse(args: argparse.Namespace) -> int:
     failures: list[ExitCode] = []
     for path in args.files:
         try:
-            report = process_file(path)
+            report = process_file(path, jobs=args.jobs)
             if args.out is None:
                 line = _dumps(report, pretty)
             else:
