@@ -9,6 +9,7 @@ bomb), and a PDF page can be poster-sized.
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -75,15 +76,21 @@ class ImageFile:
     def __init__(self, path: Path, max_pixels: int) -> None:
         from PIL import Image, UnidentifiedImageError
 
-        Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, as a second line
+        Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check, at open and per frame
         self._max_pixels = max_pixels
         self._lock = threading.Lock()
         try:
-            self._image = Image.open(path)  # reads the header only
+            with warnings.catch_warnings():
+                # Pillow only warns between the limit and twice the limit: refuse those too.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                self._image = Image.open(path)  # reads the header only
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise LimitExceeded(
+                f"image is over the limit of {max_pixels / 1e6:g} megapixels "
+                "(GONGKAI_MAX_MEGAPIXELS)"
+            ) from None
         except UnidentifiedImageError:
             raise CorruptFile("not a readable image: unknown or damaged format") from None
-        except Image.DecompressionBombError as exc:
-            raise LimitExceeded(f"image is too large: {exc}") from None
         except OSError as exc:
             raise FileAccess(f"cannot read file: {exc.strerror or exc}") from None
         self.count: int = getattr(self._image, "n_frames", 1)
@@ -100,7 +107,7 @@ class ImageFile:
         self._image.close()
 
     def page(self, number: int) -> PageImage:
-        from PIL import Image, ImageOps
+        from PIL import ImageOps
 
         with self._lock:  # frames are reached by seeking one shared file
             try:
@@ -108,10 +115,11 @@ class ImageFile:
                 check_pixels(*self._image.size, self._max_pixels, f"page {number}")
                 frame = ImageOps.exif_transpose(self._image)  # phone photos store rotation
                 dpi = _declared_dpi(self._image.info.get("dpi"), frame.size)
-                mode = "L" if frame.mode in ("1", "L", "P", "I;16", "I", "F") else "RGB"
-                pixels = np.asarray(frame.convert(mode))
-            except Image.DecompressionBombError as exc:
-                raise LimitExceeded(f"image is too large: {exc}") from None
+                if frame.mode.startswith("I;16"):  # 16-bit scans: keep the high byte
+                    pixels = (np.asarray(frame, dtype=np.uint16) >> 8).astype(np.uint8)
+                else:
+                    mode = "L" if frame.mode in ("1", "L", "LA", "P", "PA") else "RGB"
+                    pixels = np.asarray(frame.convert(mode))
             except (OSError, ValueError, SyntaxError) as exc:
                 raise CorruptFile(f"not a readable image: {exc}") from None
         return PageImage(number, _gray(pixels, "RGB"), dpi)

@@ -84,9 +84,7 @@ def _pgm(image: np.ndarray) -> bytes:
     return b"P5 %d %d 255\n" % (width, height) + np.ascontiguousarray(image).tobytes()
 
 
-def _run(
-    args: list[str], image: np.ndarray, timeout: float, what: str, tolerate: str = ""
-) -> str:
+def _run(args: list[str], image: np.ndarray, timeout: float, what: str, tolerate: str = "") -> str:
     """Tesseract's stdout for `image`, or OcrFailed; "" when it fails with `tolerate` in
     its error output (a page it has nothing to say about).
 
@@ -112,8 +110,7 @@ def _run(
     except subprocess.TimeoutExpired:
         _kill(process)
         raise OcrFailed(
-            f"Tesseract did not finish {what} within the page time limit "
-            "(GONGKAI_OCR_TIMEOUT)"
+            f"Tesseract did not finish {what} within the page time limit (GONGKAI_OCR_TIMEOUT)"
         ) from None
     except BaseException:
         _kill(process)
