@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -96,7 +97,7 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
             raise FileAccess(f"{filename} is no longer in the spool: handled before, or removed")
         if settings.test_task_delay:
             time.sleep(settings.test_task_delay)
-        processed = pipeline.run(path, progress)
+        processed = pipeline.run(path, progress, jobs=ocr_jobs())
         progress("storing", None, None)
         stored = store.save(
             processed.report,
@@ -111,6 +112,23 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
         "created": stored.created,
         "moved_to": None if moved is None else str(moved.relative_to(folders.root)),
     }
+
+
+def ocr_jobs() -> int | None:
+    """Pages of a scan one task OCRs at once: the cores shared among the pool's processes,
+    so that processes × page jobs ≤ cores.  None when GONGKAI_OCR_JOBS decides."""
+    if os.environ.get("GONGKAI_OCR_JOBS", "").strip():
+        return None
+    return max(1, (os.cpu_count() or 1) // _pool["processes"])
+
+
+_pool = {"processes": 1}  # the worker's pool size, set before it forks; 1 when embedded
+
+
+@signals.worker_init.connect(weak=False)
+def _remember_pool_size(sender: Any, **_: Any) -> None:
+    if isinstance(sender.concurrency, int) and sender.concurrency > 0:
+        _pool["processes"] = sender.concurrency
 
 
 class _Reporter:
