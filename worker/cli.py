@@ -280,8 +280,9 @@ def _run_results_list(args: argparse.Namespace) -> int:
     found = store.current().listing(args.agency, args.year, args.all_versions)
     if args.json:
         print(_dumps([version.as_json() for version in found], pretty=True))
-    for version in [] if args.json else found:
-        print(_version_line(version, with_key=True))
+    else:
+        for version in found:
+            print(_version_line(version, with_key=True))
     return ExitCode.ok
 
 
@@ -300,8 +301,9 @@ def _run_results_history(args: argparse.Namespace) -> int:
     versions = store.current().history(args.agency, args.year)
     if args.json:
         print(_dumps([version.as_json() for version in versions], pretty=True))
-    for version in [] if args.json else versions:
-        print(_version_line(version, with_key=False))
+    else:
+        for version in versions:
+            print(_version_line(version, with_key=False))
     return ExitCode.ok
 
 
@@ -312,7 +314,8 @@ def _run_jobs(args: argparse.Namespace) -> int:
     found = ledger.current().jobs(args.state, args.sha256, args.limit or None)
     if args.json:
         print(_dumps([job.as_json() for job in found], pretty=True))
-    for job in [] if args.json else found:
+        return ExitCode.ok
+    for job in found:
         stage = job.stage if job.state == "progress" else ""
         if stage and job.pages:
             stage += f" {job.page}/{job.pages}"

@@ -78,7 +78,9 @@ def move_unique(source: Path, folder: Path, name: str | None = None, companion: 
     source is gone.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    for candidate in _candidates(name or source.name):
+    names = _candidates(name or source.name)
+    while True:
+        candidate = next(names)
         target = folder / candidate
         if companion and target.with_name(candidate + companion).exists():
             continue
@@ -92,7 +94,6 @@ def move_unique(source: Path, folder: Path, name: str | None = None, companion: 
             target.unlink(missing_ok=True)
             raise
         return target
-    raise AssertionError("unreachable: _candidates is endless")
 
 
 def _candidates(name: str) -> Iterator[str]:

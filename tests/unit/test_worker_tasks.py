@@ -1,0 +1,100 @@
+"""The task's pure parts: ids, failure descriptions, OCR page jobs, backoff, progress."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import pytest
+from billiard.exceptions import WorkerLostError
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+
+from extract.errors import CorruptFile, ExitCode
+from worker import tasks
+from worker.failure import describe
+
+
+def test_task_ids_are_stable_per_spooled_file() -> None:
+    sha = "a" * 64
+    assert tasks.task_id(sha, "report.pdf") == tasks.task_id(sha, "report.pdf")
+    assert tasks.task_id(sha, "report.pdf") != tasks.task_id(sha, "report-1.pdf")
+    assert tasks.task_id(sha, "report.pdf").startswith(f"process-{sha}-")
+
+
+@pytest.mark.parametrize(
+    ("exception", "kind", "code", "start"),
+    [
+        (
+            CorruptFile("not a readable PDF:\n  bad xref"),
+            "corrupt_file",
+            4,
+            "not a readable PDF: bad",
+        ),
+        (SoftTimeLimitExceeded(), "limit_exceeded", 9, "processing took longer"),
+        (TimeLimitExceeded(660), "limit_exceeded", 9, "processing took longer"),
+        (WorkerLostError("signal 9"), "internal", 15, "the worker process died"),
+        (KeyError("total"), "internal", 15, "internal error: KeyError: 'total'"),
+    ],
+)
+def test_failures_are_described_in_the_clis_terms(
+    exception: BaseException, kind: str, code: int, start: str
+) -> None:
+    failure = describe(exception)
+    assert (failure.kind, failure.exit_code) == (kind, code)
+    assert failure.message.startswith(start) and "\n" not in failure.message
+    assert ExitCode(failure.exit_code)
+
+
+def test_ocr_page_jobs_share_the_cores_among_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GONGKAI_OCR_JOBS", raising=False)
+    monkeypatch.setattr(tasks.os, "cpu_count", lambda: 4)
+    monkeypatch.setitem(tasks._pool, "processes", 2)
+    assert tasks.ocr_jobs() == 2
+    monkeypatch.setitem(tasks._pool, "processes", 8)
+    assert tasks.ocr_jobs() == 1
+    monkeypatch.setenv("GONGKAI_OCR_JOBS", "3")
+    assert tasks.ocr_jobs() is None  # the extractor reads it
+
+
+def test_backoff_grows_with_jitter_and_stays_under_the_visibility_timeout() -> None:
+    for retries in range(12):
+        delay = tasks._backoff(retries)
+        assert 1 <= delay <= min(2 ** (retries + 1), tasks.current().max_backoff)
+
+
+class _Task:
+    def __init__(self) -> None:
+        self.request = types.SimpleNamespace(id="t1", is_eager=True)
+        self.states: list[dict[str, Any]] = []
+
+    def update_state(self, state: str, meta: dict[str, Any]) -> None:
+        self.states.append(meta)
+
+
+def test_progress_is_reported_at_most_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded: list[tuple[Any, ...]] = []
+    ledger = types.SimpleNamespace(progress=lambda *args: recorded.append(args))
+    monkeypatch.setattr(tasks.ledger, "current", lambda: ledger)
+    now = [0.0]
+    task = _Task()
+    report = tasks._Reporter(task, clock=lambda: now[0])  # type: ignore[arg-type]
+    report("reading", None, None)  # right after the start: the ledger says "started"
+    now[0] = 1.5
+    report("parsing", 3, 3)
+    now[0] = 1.7
+    report("validating", 3, 3)
+    assert task.states == [{"stage": "parsing", "page": 3, "pages": 3}]
+    assert recorded == [("t1", "parsing", 3, 3)]
+
+
+def test_a_progress_report_that_fails_does_not_fail_the_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def down() -> Any:
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(tasks.ledger, "current", down)
+    now = [0.0]
+    report = tasks._Reporter(_Task(), clock=lambda: now[0])  # type: ignore[arg-type]
+    now[0] = 2.0
+    report("parsing", 1, 1)  # logged, not raised
