@@ -311,6 +311,9 @@ def _run_results_history(args: argparse.Namespace) -> int:
 def _run_jobs(args: argparse.Namespace) -> int:
     from worker import ledger
 
+    if args.state and args.state not in ledger.STATES:
+        print(f"gongkai: --state: one of {', '.join(ledger.STATES)}", file=sys.stderr)
+        return ExitCode.usage
     found = ledger.current().jobs(args.state, args.sha256, args.limit or None)
     if args.json:
         print(_dumps([job.as_json() for job in found], pretty=True))

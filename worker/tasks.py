@@ -2,9 +2,9 @@
 
 One task per document, named from the SHA-256 of its bytes (`task_id`), so a redelivered
 or retried task keeps its ledger row, and running it again is harmless: the store returns
-the version already saved for those bytes, and a file already moved is not moved again.  Transient
-errors (broker, database, disk) are retried with exponential backoff; a file that cannot
-be parsed (any GongkaiError) is never retried, it goes to failed/ at once.
+the version already saved for those bytes, and a file already moved is not moved again.
+Transient errors (broker, database, disk) are retried with exponential backoff; a file
+that cannot be parsed (any GongkaiError) is never retried, it goes to failed/ at once.
 
 With no broker configured (embedded mode) `enqueue` runs the same task in the calling
 process through Celery's `apply`, so the ledger signals and the failure handling are the
@@ -37,7 +37,7 @@ from worker.store import Store
 TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError)
 """Errors that a later attempt can get past: connections, locks, a full or busy disk."""
 
-PROGRESS_EVERY = 1.0  # seconds
+PROGRESS_EVERY = 1.0  # seconds between two progress reports of one task
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +167,12 @@ def _backoff(retries: int) -> float:
 
 
 @signals.task_failure.connect(weak=False)
-def _move_to_failed(sender: Task, task_id: str, exception: BaseException, **kwargs: Any) -> None:
+def _move_to_failed(sender: Task, exception: BaseException, **signal: Any) -> None:
     """Whatever ended the task (a GongkaiError, retries exhausted, a time limit, a process
     that died on every attempt), its files go to failed/ with the reason.  This signal
     fires in the pool process, or in the worker's main process when the pool process is
     gone, so the files are moved in both cases."""
-    arguments = kwargs.get("kwargs") or {}
+    arguments = signal.get("kwargs") or {}
     if getattr(sender, "name", None) != process.name or "sha256" not in arguments:
         return
     folders = Folders(current().data_dir)
@@ -180,7 +180,7 @@ def _move_to_failed(sender: Task, task_id: str, exception: BaseException, **kwar
     failure = describe(exception)
     details = {
         "sha256": arguments["sha256"],
-        "task_id": task_id,
+        "task_id": signal["task_id"],
         "kind": failure.kind,
         "exit_code": failure.exit_code,
         "reason": failure.message,

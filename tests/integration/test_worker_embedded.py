@@ -96,6 +96,10 @@ def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str])
     assert missing.returncode == ExitCode.not_found
     assert missing.stderr == "gongkai: no stored report for 某市某局 2021 (any version)\n"
 
+    unknown = gongkai(env, "jobs", "--state", "done")
+    assert unknown.returncode == ExitCode.usage
+    assert unknown.stderr.startswith("gongkai: --state: one of queued, started, progress")
+
     bad = gongkai({**env, "GONGKAI_MAX_RETRIES": "many"}, "jobs")
     assert bad.returncode == ExitCode.usage
     assert bad.stderr == "gongkai: GONGKAI_MAX_RETRIES='many' is not a whole number\n"
