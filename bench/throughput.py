@@ -121,10 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for round_number in range(args.rounds):
             for processes in args.processes:
+                load = os.getloadavg()[0]  # other work on the machine slows a round down
                 work = root / f"round-{round_number}"
                 work.mkdir(exist_ok=True)
                 seconds = run_once(processes, args.documents, args.broker, args.postgres, work)
-                print(f"round {round_number + 1}: {processes} process(es) {seconds:.1f} s")
+                print(f"round {round_number + 1}: {processes} process(es) {seconds:.1f} s "
+                      f"(load average before: {load:.2f})")  # fmt: skip
                 best[processes] = min(seconds, best.get(processes, seconds))
     finally:
         shutil.rmtree(root, ignore_errors=True)
