@@ -159,7 +159,8 @@ class Watcher:
 
 def build(inbox: Path, settings: Settings) -> Watcher:
     """A watcher for `inbox` wired to the real queue (or in-process tasks) and ledger."""
-    from worker import ledger, tasks  # Celery and SQLAlchemy: only for this command
+    from worker import db, tasks  # Celery and SQLAlchemy: only for this command
+    from worker.ledger import Ledger
 
     inbox = inbox.absolute()
     if not inbox.is_dir():
@@ -169,7 +170,7 @@ def build(inbox: Path, settings: Settings) -> Watcher:
             f"GONGKAI_DATA_DIR ({settings.data_dir}) is inside the watched folder {inbox}: "
             "processed files would be taken again"
         )
-    jobs = ledger.current()
+    jobs = Ledger(db.engine(settings.database_url))
     stale_after = timedelta(seconds=settings.visibility_timeout)
 
     def is_stale(spooled: Path) -> bool:

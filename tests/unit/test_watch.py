@@ -5,12 +5,16 @@ from __future__ import annotations
 import errno
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from extract.errors import InvalidSetting
-from worker import files, settings
+from worker import db, files, settings, tasks
+from worker.ledger import Job, Ledger
 from worker.spool import Folders
 from worker.watch import Watcher, build, ignored
 
@@ -190,6 +194,31 @@ def test_a_move_to_another_filesystem_copies_then_removes(
     assert moved.name == "report-1.pdf" and moved.read_bytes() == b"bytes"
     assert not source.exists() and (tmp_path / "out" / "report.pdf").read_bytes() == b"already here"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report-1.pdf", "report.pdf"]
+
+
+def test_a_spooled_file_is_stale_when_its_job_went_silent(tmp_path: Path, inbox: Path) -> None:
+    environ = {
+        "GONGKAI_BROKER_URL": "redis://127.0.0.1:1/0",  # never contacted here
+        "GONGKAI_DATA_DIR": str(tmp_path / "data"),
+        "GONGKAI_SOFT_TIME_LIMIT": "10",
+        "GONGKAI_TIME_LIMIT": "20",
+        "GONGKAI_VISIBILITY_TIMEOUT": "30",
+    }
+    loaded = settings.load(environ)
+    watcher = build(inbox, loaded)
+    spooled = watcher.folders.spooled("a" * 64, "report.pdf")
+    assert watcher._is_stale(spooled)  # never queued
+    jobs = Ledger(db.engine(loaded.database_url))
+    job = tasks.task_id("a" * 64, "report.pdf")
+    jobs.queued(job, "gongkai.process", {"sha256": "a" * 64, "filename": "report.pdf"})
+    assert not watcher._is_stale(spooled)  # queued just now
+    with Session(db.engine(loaded.database_url)) as session:
+        session.execute(update(Job).values(updated_at=datetime.now(UTC) - timedelta(seconds=31)))
+        session.commit()
+    assert watcher._is_stale(spooled)  # silent for longer than Redis would wait
+    assert build(inbox, settings.load({"GONGKAI_DATA_DIR": str(tmp_path / "data")}))._is_stale(
+        spooled
+    )  # embedded: anything left in the spool is processed again
 
 
 def test_a_data_dir_inside_the_inbox_is_refused(inbox: Path) -> None:
