@@ -81,7 +81,10 @@ class Watcher:
         last_sweep = -SWEEP_EVERY
         while not stop.is_set():
             if self._clock() - last_sweep >= SWEEP_EVERY:
-                self.sweep()
+                try:
+                    self.sweep()
+                except Exception as exc:  # the ledger's database is away: next time
+                    log.warning("cannot look for stranded files in the spool: %s", exc)
                 last_sweep = self._clock()
             waiting = self.scan()
             if once and not waiting and not self._unsent:
