@@ -1,39 +1,67 @@
-"""Seconds per page of `gongkai parse` on text PDFs, against bare pdfplumber.
+"""Seconds per page of `gongkai parse`: text PDFs against bare pdfplumber, and scans.
 
-    python bench/speed.py [PDF...] [--rounds 5]
+    python bench/speed.py [PDF...] [--rounds 5] [--scan SCAN...] [--scan-rounds 3]
+                          [--only text|scans]
 
-Both sides run as whole processes, start-up and imports included, because that is what a
-user waits for.  The baseline only opens the PDF and extracts every page's words; the
-target is `gongkai parse` at most 1.5 times that.  Rounds interleave the two commands so
-a slow moment of the machine hits both alike; medians are reported.
+Text PDFs: both sides run as whole processes, start-up and imports included, because that
+is what a user waits for.  The baseline only opens the PDF and extracts every page's words;
+the target is `gongkai parse` at most 1.5 times that.  Rounds interleave the two commands
+so a slow moment of the machine hits both alike; medians are reported.
+
+Scans (default: the devset's 300 dpi scans dev-11 and dev-13): whole `gongkai parse`
+processes with --jobs 1 and --jobs 2, seconds per page and the peak resident memory of the
+Python process and of its largest Tesseract child (getrusage maxrss); then, in this
+process with one job, the seconds per page of each stage: render (decoding or rendering
+the page image), clean-up, OCR (Tesseract and assembling rows), parse.  Targets: at most
+2.0 s per page with one job, about half that with two on two cores, at most 400 MB per
+process.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
 
 DEVSET = Path(__file__).resolve().parents[1] / "tests" / "data" / "devset"
 TARGET_RATIO = 1.5
+TARGET_SCAN_SECONDS = 2.0
+TARGET_MEGABYTES = 400
 BARE = (
     "import pdfplumber,sys; pdf=pdfplumber.open(sys.argv[1]); "
     "[p.extract_words() for p in pdf.pages]"
 )
+MEASURED = (
+    "import json, resource, sys; from worker.cli import main; code = main(sys.argv[1:]); "
+    "usage = resource.getrusage; "
+    "print(json.dumps([code, usage(resource.RUSAGE_SELF).ru_maxrss, "
+    "usage(resource.RUSAGE_CHILDREN).ru_maxrss]), file=sys.stderr)"
+)
+"""`gongkai parse` that reports its exit code and peak memory (kB) on its last stderr line."""
+STAGES = ("render", "clean-up", "ocr", "parse")
 
 
 ROW = "{:<24}{:>6}{:>9}{:>11}{:>7}{:>8}"
+SCAN_ROW = "{:<24}{:>6}{:>6}{:>9}{:>13}{:>15}"
 
 
 def default_pdfs() -> list[Path]:
     return [DEVSET / "real" / "huaian-shi-2024.pdf", *sorted(DEVSET.glob("dev-0*.pdf"))]
+
+
+def default_scans() -> list[Path]:
+    return [DEVSET / "dev-11.pdf", DEVSET / "dev-13.pdf"]
 
 
 def run_timed(command: Sequence[str]) -> float:
@@ -59,19 +87,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="text PDFs (default: huaian-shi-2024 and dev-0*.pdf of the devset)",
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--scan",
+        dest="scans",
+        action="append",
+        type=Path,
+        metavar="SCAN",
+        help="a scanned PDF or image (repeatable; default: dev-11.pdf and dev-13.pdf)",
+    )
+    parser.add_argument("--scan-rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("text", "scans"))
     args = parser.parse_args(argv)
 
+    failed = 0
+    if args.only != "scans":
+        failed += text_pdfs(args.pdfs or default_pdfs(), args.rounds)
+    if args.only != "text":
+        if args.only is None:
+            print()
+        failed += scans(args.scans or default_scans(), args.scan_rounds)
+    print(f"os.cpu_count() = {os.cpu_count()}")
+    return 1 if failed else 0
+
+
+# --- text PDFs ----------------------------------------------------------------------------
+
+
+def text_pdfs(pdfs: Sequence[Path], rounds: int) -> int:
+    """The text-PDF table; returns the number of files that could not be measured."""
     print(ROW.format("file", "pages", "bare s", "gongkai s", "ratio", "s/page"))
     bare_sum = gongkai_sum = 0.0
     page_sum = 0
     failed = 0
-    for pdf in args.pdfs or default_pdfs():
+    for pdf in pdfs:
         with pdfplumber.open(pdf) as document:
             pages = len(document.pages)
         bare_times: list[float] = []
         gongkai_times: list[float] = []
         try:
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 bare_times.append(run_timed([sys.executable, "-c", BARE, str(pdf)]))
                 gongkai_times.append(
                     run_timed([sys.executable, "-m", "worker.cli", "parse", str(pdf)])
@@ -88,10 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_measured("all", page_sum, bare_sum, gongkai_sum))
         print(
             f"ratio gongkai/bare {gongkai_sum / bare_sum:.2f} (target <= {TARGET_RATIO}), "
-            f"{gongkai_sum / page_sum:.3f} s/page, median of {args.rounds} rounds, "
-            f"os.cpu_count() = {os.cpu_count()}"
+            f"{gongkai_sum / page_sum:.3f} s/page, median of {rounds} rounds"
         )
-    return 1 if failed else 0
+    return failed
 
 
 def _measured(name: str, pages: int, bare: float, gongkai: float) -> str:
@@ -103,6 +156,109 @@ def _measured(name: str, pages: int, bare: float, gongkai: float) -> str:
         f"{gongkai / bare:.2f}",
         f"{gongkai / pages:.3f}",
     )
+
+
+# --- scans --------------------------------------------------------------------------------
+
+
+def scans(paths: Sequence[Path], rounds: int) -> int:
+    """The scan tables; returns the number of files that could not be measured."""
+    print(SCAN_ROW.format("scan", "pages", "jobs", "s/page", "python MB", "tesseract MB"))
+    failed = 0
+    totals: dict[int, list[float]] = {1: [0.0, 0.0], 2: [0.0, 0.0]}  # jobs: [seconds, pages]
+    peaks = [0, 0]
+    stage_sums: dict[str, float] = defaultdict(float)
+    stage_pages = 0
+    for path in paths:
+        try:
+            pages, stages = stage_seconds(path)
+            for stage, seconds in stages.items():
+                stage_sums[stage] += seconds
+            stage_pages += pages
+            for jobs in (1, 2):
+                runs = [measure_process(path, jobs) for _ in range(rounds)]
+                seconds = statistics.median(run[0] for run in runs)
+                python_kb, tesseract_kb = max(run[1] for run in runs), max(run[2] for run in runs)
+                peaks = [max(peaks[0], python_kb), max(peaks[1], tesseract_kb)]
+                totals[jobs][0] += seconds
+                totals[jobs][1] += pages
+                print(
+                    SCAN_ROW.format(
+                        path.name,
+                        pages,
+                        jobs,
+                        f"{seconds / pages:.2f}",
+                        f"{python_kb / 1024:.0f}",
+                        f"{tesseract_kb / 1024:.0f}",
+                    )
+                )
+        except RuntimeError as exc:
+            print(f"{path.name:<24}  not measured: {exc}")
+            failed += 1
+    if stage_pages:
+        one, two = (totals[jobs][0] / totals[jobs][1] for jobs in (1, 2))
+        print(
+            f"all scans: {one:.2f} s/page with --jobs 1 (target <= {TARGET_SCAN_SECONDS}), "
+            f"{two:.2f} with --jobs 2 ({two / one:.0%} of one job); peak "
+            f"{peaks[0] / 1024:.0f} MB Python, {peaks[1] / 1024:.0f} MB Tesseract "
+            f"(target <= {TARGET_MEGABYTES} MB); median of {rounds} whole processes"
+        )
+        split = "  ".join(f"{stage} {stage_sums[stage] / stage_pages:.3f}" for stage in STAGES)
+        total = sum(stage_sums.values()) / stage_pages
+        print(f"stages, s/page, one job in process: {split}  (sum {total:.2f})")
+    return failed
+
+
+def measure_process(path: Path, jobs: int) -> tuple[float, int, int]:
+    """Seconds, and peak kB of the Python process and of its largest child, of one
+    `gongkai parse --jobs N` process."""
+    command = [sys.executable, "-c", MEASURED, "parse", "--jobs", str(jobs), str(path)]
+    start = time.perf_counter()
+    completed = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    last = (completed.stderr.strip().splitlines() or [""])[-1]
+    try:
+        code, python_kb, children_kb = json.loads(last)
+    except ValueError:
+        raise RuntimeError(f"exit {completed.returncode}: {last}") from None
+    if code:
+        raise RuntimeError(f"exit {code}: {completed.stderr.strip().splitlines()[0]}")
+    return elapsed, python_kb, children_kb
+
+
+def stage_seconds(path: Path) -> tuple[int, dict[str, float]]:
+    """Pages, and seconds spent in each stage, reading `path` in this process with one job."""
+    from extract.document import Document, Page
+    from extract.image import ImageFile, PdfPages
+    from extract.ocr import OcrSettings, ocr_pages
+    from extract.report import parse_document
+
+    spent: dict[str, float] = defaultdict(float)
+    lock = threading.Lock()
+
+    def timer(stage: str, seconds: float) -> None:
+        with lock:
+            spent[stage] += seconds
+
+    settings = replace(OcrSettings.from_env(1), timer=timer)
+    if path.suffix.lower() == ".pdf":
+        with pdfplumber.open(path) as pdf:
+            count = len(pdf.pages)
+        source: PdfPages | ImageFile = PdfPages(path, settings.dpi, settings.max_pixels)
+    else:
+        source = ImageFile(path, settings.max_pixels)
+        count = source.count
+    with source:
+        read = ocr_pages(source, range(1, count + 1), settings, path.name)
+    document = Document(
+        path.name, "0" * 64, [Page(n, p.rows, "ocr", p.width, p.height) for n, p in read.items()]
+    )
+    started = time.perf_counter()
+    parse_document(document)
+    spent["parse"] = time.perf_counter() - started
+    return count, dict(spent)
 
 
 if __name__ == "__main__":

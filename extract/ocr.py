@@ -21,6 +21,7 @@ import re
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -75,18 +76,13 @@ WEAK_LINE = 0.5
 Labels decide where a table row's numbers go; prose only matters for its headings, and
 correct chi_sim prose often scores 0.6-0.8."""
 
-SECOND_LOOK_HEIGHT = 0.11
-"""Inches: the second look scales lines towards this height (body text, ~32 px at 300 dpi)."""
-
-SECOND_LOOK_MIN_SCALE = 0.3
-SECOND_LOOK_MAX_SCALE = 0.75
-SECOND_LOOK_STEP = 0.65
-"""The second look reads each line at a scale towards body size (within MIN..MAX) and at
-STEP times that: at least 25 % and 50 % off the size Tesseract already tried."""
+SECOND_LOOK_HEIGHTS = (0.14, 0.19)
+"""Inches (about 42 and 56 px at 300 dpi): the line heights the second look reads at,
+where Tesseract reads Chinese best; below ~35 px a stitched line often comes back empty."""
 
 LARGE_TEXT = 1.2
-"""Prose lines this many times higher than the page's median line (titles) always get the
-second look."""
+"""Prose lines whose characters are this many times wider than the page's median (titles)
+always get the second look."""
 
 SURE_DIGITS = 0.5
 """A digit reading less confident than this is checked again with chi_sim."""
@@ -243,18 +239,18 @@ def _despeckle(ink: np.ndarray, dpi: float) -> np.ndarray:
 
     A full stop or a decimal point is small too, but always sits next to a character.
     """
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    area = stats[:, cv2.CC_STAT_AREA]
+    _, labels = cv2.connectedComponents(ink, connectivity=8)  # stats would cost 5× more
+    area = np.bincount(labels.ravel())
     unit = (dpi / 300) ** 2
-    big = area >= 40 * unit
-    big[0] = False
+    kind = np.zeros(len(area), np.uint8)  # per component: 0 noise, 1 dot, 2 mark
+    kind[area >= max(2, round(8 * unit))] = 1
+    kind[area >= 40 * unit] = 2
+    kind[0] = 0
+    kinds = kind.take(labels)
+    marks = cv2.compare(kinds, 2, cv2.CMP_EQ)
     reach = round(dpi / 10)
-    near_text = cv2.dilate(
-        np.where(big[labels], np.uint8(255), np.uint8(0)), np.ones((reach, reach), np.uint8)
-    )
-    keep = big[labels] | ((area[labels] >= max(2, round(8 * unit))) & (near_text > 0))
-    keep &= labels > 0
-    return np.where(keep, np.uint8(255), np.uint8(0))
+    near_marks = cv2.dilate(marks, np.ones((reach, reach), np.uint8))
+    return marks | (cv2.compare(kinds, 1, cv2.CMP_EQ) & near_marks)
 
 
 def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[Rule], list[Box], np.ndarray]:
@@ -278,8 +274,8 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[Rule], list[Box], np.n
         closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(0, gap))
         lines = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(0, line))
         mask |= lines
-        _, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        for x, y, w, h, _ in stats[1:].tolist():
+        contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for x, y, w, h in sorted(cv2.boundingRect(contour) for contour in contours):
             if horizontal:
                 rule = Rule(True, (y + h / 2) * to_points, x * to_points, (x + w) * to_points)
             else:
@@ -563,45 +559,64 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
 
 
 def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str) -> None:
-    """Read large and weak Chinese again at two smaller sizes; keep the most confident of
-    the three readings.
+    """Read large and weak Chinese again at two sizes near body text, and vote.
 
-    Tesseract reads large title characters worse than body text, and it now and then
-    misreads a short label, or reads nothing at all in a clear line, at one size and gets
-    it right at another; a title or a row label wrong here is an agency or a whole table
-    row lost.  Every such prose line and label cell goes into one more Tesseract run.
+    Tesseract reads large title characters worse than body text (芜湖 as 无湖, 息 as 恩),
+    and now and then misreads a short label, or reads nothing at all in a clear line, at
+    one size and gets it right at another; a title or a row label wrong here is an agency
+    or a whole table row lost.  The reading most of the tries agree on wins, the more
+    confident on a tie; a large line's first reading does not take part (it is often wrong
+    yet confident).  Confidence alone picks badly: a misreading can score higher.
     """
-    target = SECOND_LOOK_HEIGHT * prepared.dpi
     boxes = [_box(line) for line in reading.lines]
-    heights = sorted(y1 - y0 for _, y0, _, y1 in boxes)
-    large = LARGE_TEXT * heights[len(heights) // 2] if heights else 0
-    todo: list[tuple[list[list[OcrWord]], int, np.ndarray, tuple[int, int]]] = []
+    # Chinese characters are square: a line's width per character is its font size.
+    sizes = [
+        (x1 - x0) / sum(len(w.text) for w in line)
+        for line, (x0, _, x1, _) in zip(reading.lines, boxes, strict=True)
+    ]
+    large = LARGE_TEXT * sorted(sizes)[len(sizes) // 2] if sizes else 0
+    todo: list[tuple[list[list[OcrWord]], int, np.ndarray, tuple[int, int], bool]] = []
     for k, (line, (x0, y0, x1, y1)) in enumerate(zip(reading.lines, boxes, strict=True)):
-        if y1 - y0 >= large or _mean_confidence(line) < WEAK_LINE:
-            todo.append((reading.lines, k, prepared.gray[y0:y1, x0:x1], (x0, y0)))
+        if sizes[k] >= large or _mean_confidence(line) < WEAK_LINE:
+            strip = prepared.gray[y0:y1, x0:x1]
+            todo.append((reading.lines, k, strip, (x0, y0), sizes[k] >= large))
     for k, cell in enumerate(reading.cells):
         if not reading.numeric[k] and _mean_confidence(cell) < WEAK_LABEL:
-            todo.append((reading.cells, k, reading.slots[k].strip, (0, 0)))
+            todo.append((reading.cells, k, reading.slots[k].strip, (0, 0), False))
     if not todo:
         return
-    tries: list[tuple[int, float]] = []  # (index into todo, scale)
-    for n, (_, _, strip, _) in enumerate(todo):
-        scale = min(SECOND_LOOK_MAX_SCALE, max(SECOND_LOOK_MIN_SCALE, target / strip.shape[0]))
-        tries += [(n, scale), (n, scale * SECOND_LOOK_STEP)]
-    strips = [
-        cv2.resize(todo[n][2], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        for n, scale in tries
+    # Per todo item: (words, scale) of each reading; the first reading when it may stand.
+    readings: list[list[tuple[list[OcrWord], float]]] = [
+        [] if is_large else [(words_of[k], 1.0)] for words_of, k, _, _, is_large in todo
     ]
-    found = _read_strips(strips, round(prepared.dpi), deadline, f"{what} (second look)")
-    best: dict[int, tuple[float, list[OcrWord], float]] = {}
-    for (n, scale), words in zip(tries, found, strict=True):
-        confidence = _mean_confidence(words)
-        if confidence > best.get(n, (-1.0, [], 1.0))[0]:
-            best[n] = (confidence, words, scale)
-    for n, (words_of, k, _, (x0, y0)) in enumerate(todo):
-        confidence, words, scale = best[n]
-        if confidence <= _mean_confidence(words_of[k]):
+    for height in SECOND_LOOK_HEIGHTS:
+        # One run per size: Tesseract sizes its expectations on the whole stitched image,
+        # so strips of one height read more steadily together.
+        scales = [height * prepared.dpi / strip.shape[0] for _, _, strip, _, _ in todo]
+        strips = [
+            cv2.resize(
+                strip,
+                None,
+                fx=scale,
+                fy=scale,
+                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+            )
+            for (_, _, strip, _, _), scale in zip(todo, scales, strict=True)
+        ]
+        found = _read_strips(strips, round(prepared.dpi), deadline, f"{what} (second look)")
+        for n, (scale, words) in enumerate(zip(scales, found, strict=True)):
+            if words:
+                readings[n].append((words, scale))
+    for (words_of, k, _, (x0, y0), _), options in zip(todo, readings, strict=True):
+        if not options:
             continue
+        votes = Counter("".join(w.text for w in words) for words, _ in options)
+        words, scale = max(
+            options,
+            key=lambda o: (votes["".join(w.text for w in o[0])], _mean_confidence(o[0])),
+        )
+        if scale == 1.0:
+            continue  # the first reading stands
         key = words_of[k][0].line if words_of[k] else (0, 0, 0)
         words_of[k] = [
             replace(
