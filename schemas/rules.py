@@ -8,7 +8,9 @@ Rules (numbered as in the contract, shared/spec/report-fields.md):
 1. every `applications` row: total = the six applicant columns;
 2. every column: new_received + carried_over = total_processed + carried_forward;
 3. every column: total_processed = the result rows (granted … other_*);
-4. every `reviews_and_lawsuits` group: total = upheld + corrected + other + pending.
+4. every `reviews_and_lawsuits` group: total = upheld + corrected + other + pending;
+5. across years, every column: this year's carried_over = last year's carried_forward
+   (`check_previous_year`: it needs two reports, so the store applies it, not the parser).
 
 Each rule instance is an equation between two sums of cells.  A blank (null) cell is never
 guessed: `infer_forced` fills one only when the equation leaves it a single possible value.
@@ -16,7 +18,7 @@ guessed: `infer_forced` fills one only when the equation leaves it a single poss
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,9 +210,40 @@ def check_rules(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     if report.get("edition") == "pre2019":
         return [dict(_UNSUPPORTED_FORMAT)]
-    evaluated: dict[str, list[dict[str, Any]]] = {rule: [] for rule in _SECTION_OF_RULE}
-    skipped: dict[str, list[str]] = {rule: [] for rule in _SECTION_OF_RULE}
-    for eq in _equations(report):
+    return _judge(_equations(report), _SECTION_OF_RULE)
+
+
+def check_previous_year(
+    report: Mapping[str, Any], previous: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Rule 5: per column, `report`'s carried_over = `previous`'s carried_forward.
+
+    The same shape as rules 1–4: one check per column that both tables print, one
+    "not evaluated" entry otherwise (a pre-2019 year has no such table).
+    """
+    this = report.get("applications") or {}
+    last = previous.get("applications") or {}
+    equations: list[_Equation] = []
+    if this and last:
+        label = f"{previous.get('year')} carried_forward"
+        equations = [
+            _Equation(
+                "rule5",
+                column,
+                (_operand("applications", this, "carried_over", column, "carried_over"),),
+                (_operand("applications", last, "carried_forward", column, label),),
+            )
+            for column in APPLICATION_COLUMNS
+        ]
+    return _judge(equations, {"rule5": "applications"})
+
+
+def _judge(equations: Iterable[_Equation], sections: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One check per equation whose cells are all numbers, then per rule one `ok` entry
+    naming the instances left unevaluated, or saying the table is absent."""
+    evaluated: dict[str, list[dict[str, Any]]] = {rule: [] for rule in sections}
+    skipped: dict[str, list[str]] = {rule: [] for rule in sections}
+    for eq in equations:
         if any(not _is_number(op.value) for op in eq.lhs + eq.rhs):
             skipped[eq.rule].append(eq.label)
             continue
@@ -229,7 +262,7 @@ def check_rules(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         elif entries:
             continue
         else:
-            detail = f"not evaluated: {_SECTION_OF_RULE[rule]} table absent"
+            detail = f"not evaluated: {sections[rule]} table absent"
         checks.append({"rule": rule, "ok": True, "detail": detail})
     return checks
 

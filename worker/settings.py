@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from extract.errors import InvalidSetting
 
@@ -44,6 +46,17 @@ VARIABLES: dict[str, str] = {
     "taken (default 3)",
     "GONGKAI_TEST_TASK_DELAY": "test hook: seconds each task sleeps before parsing, to kill a "
     "worker mid-task (default 0)",
+    "GONGKAI_API_TOKEN": "bearer token the HTTP API (`gongkai serve`) requires on every "
+    "endpoint but /health; unset: no authentication, and the API only listens on loopback",
+    "GONGKAI_MAX_UPLOAD_MB": "largest file `POST /documents` accepts, in megabytes (default 50)",
+    "GONGKAI_WEBHOOK_URLS": "comma-separated http(s) URLs that get a signed JSON event for "
+    "every finished job (succeeded or failed)",
+    "GONGKAI_WEBHOOK_SECRET": "HMAC-SHA256 key of the X-Gongkai-Signature header; required "
+    "with GONGKAI_WEBHOOK_URLS",
+    "GONGKAI_POST_PROCESS_COMMAND": "command run after each stored report, as an argument list "
+    "(split like a shell would, never run by one); it gets the result JSON's path as its last "
+    "argument and GONGKAI_RESULT_PATH, GONGKAI_AGENCY, GONGKAI_YEAR, GONGKAI_VERSION, "
+    "GONGKAI_SHA256 in its environment",
 }
 
 
@@ -65,6 +78,11 @@ class Settings:
     watch_interval: float
     watch_settle: float
     test_task_delay: float
+    api_token: str | None = field(default=None, repr=False)
+    max_upload_mb: float = 50.0
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    post_process_command: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -101,6 +119,13 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             f"GONGKAI_VISIBILITY_TIMEOUT={visibility} must exceed GONGKAI_TIME_LIMIT={hard}: "
             "otherwise Redis redelivers a task that is still running"
         )
+    webhook_urls = _webhook_urls(env.text("GONGKAI_WEBHOOK_URLS"))
+    webhook_secret = env.text("GONGKAI_WEBHOOK_SECRET")
+    if webhook_urls and not webhook_secret:
+        raise InvalidSetting(
+            "GONGKAI_WEBHOOK_URLS is set but GONGKAI_WEBHOOK_SECRET is not: events are "
+            "always signed"
+        )
     return Settings(
         broker_url=broker_url,
         result_backend=env.text("GONGKAI_RESULT_BACKEND") or broker_url,
@@ -116,7 +141,28 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         watch_interval=env.number("GONGKAI_WATCH_INTERVAL", float, 2.0, minimum=0.05),
         watch_settle=env.number("GONGKAI_WATCH_SETTLE", float, 3.0, minimum=0),
         test_task_delay=env.number("GONGKAI_TEST_TASK_DELAY", float, 0.0, minimum=0),
+        api_token=env.text("GONGKAI_API_TOKEN"),
+        max_upload_mb=env.number("GONGKAI_MAX_UPLOAD_MB", float, 50.0, minimum=0.001),
+        webhook_urls=webhook_urls,
+        webhook_secret=webhook_secret,
+        post_process_command=_command(env.text("GONGKAI_POST_PROCESS_COMMAND")),
     )
+
+
+def _webhook_urls(value: str | None) -> tuple[str, ...]:
+    urls = tuple(url.strip() for url in (value or "").split(",") if url.strip())
+    for url in urls:
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise InvalidSetting(f"GONGKAI_WEBHOOK_URLS: {url!r} is not an http(s) URL")
+    return urls
+
+
+def _command(value: str | None) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(value or ""))
+    except ValueError as exc:
+        raise InvalidSetting(f"GONGKAI_POST_PROCESS_COMMAND={value!r}: {exc}") from None
 
 
 def _default_data_dir(env: _Reader) -> Path:
