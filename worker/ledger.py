@@ -2,7 +2,8 @@
 
 Flower forgets on restart and the Redis result backend expires; the ledger is in the
 store's database, so `gongkai jobs` can say what happened to a file weeks later: queued
-(before_task_publish, in whichever process enqueued), started (task_prerun, with worker
+(before_task_publish, in whichever process enqueued; spooled if the broker then refused
+it), started (task_prerun, with worker
 and pid), progress (from the task), retrying, succeeded (task_postrun) or failed
 (task_failure, with the same kind, exit code and message as `failed/<name>.error.json`).
 The task id derives from the file's SHA-256, so a redelivered or re-enqueued document
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from worker import db, settings
 from worker.failure import describe
 
-STATES = ("queued", "started", "progress", "retrying", "succeeded", "failed")
+STATES = ("spooled", "queued", "started", "progress", "retrying", "succeeded", "failed")
 
 
 class Job(db.Base):

@@ -13,6 +13,7 @@ ones a worker runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -60,7 +61,13 @@ def enqueue(spooled: Path) -> str:
         else:
             log.warning("%s: failed, moved to failed/: %s", spooled.name, result.result)
     else:
-        process.apply_async(kwargs=kwargs, task_id=job)
+        try:
+            process.apply_async(kwargs=kwargs, task_id=job)
+        except Exception:
+            # before_task_publish said "queued"; it was not, and the watcher will retry.
+            with contextlib.suppress(Exception):  # the database may be away too
+                ledger.current().record(job, "spooled")
+            raise
     return job
 
 

@@ -29,6 +29,7 @@ from worker.settings import Settings
 from worker.spool import Folders
 
 SWEEP_EVERY = 60.0  # seconds between two looks at the spool for stranded files
+RESEND_EVERY = 10.0  # seconds between two attempts to queue while the broker is away
 _IGNORED_PREFIXES = (".", "~$")  # hidden files, Office lock files
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")  # downloads and copies in progress
 _IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -75,9 +76,12 @@ class Watcher:
         self._seen: dict[Path, _Sighting] = {}
         self._refused: dict[Path, tuple[int, int]] = {}  # could not be moved; until changed
         self._unsent: list[Path] = []  # spooled, but queueing failed
+        self._resend_at = 0.0
 
-    def run(self, stop: threading.Event, once: bool = False) -> None:
-        """Watch until `stop` is set; with `once`, until the inbox holds no unsettled file."""
+    def run(self, stop: threading.Event, once: bool = False) -> list[Path]:
+        """Watch until `stop` is set; with `once`, until the inbox holds no unsettled file.
+
+        Returns the files left in the spool unqueued (the broker was unreachable)."""
         last_sweep = -SWEEP_EVERY
         while not stop.is_set():
             if self._clock() - last_sweep >= SWEEP_EVERY:
@@ -86,10 +90,10 @@ class Watcher:
                 except Exception as exc:  # the ledger's database is away: next time
                     log.warning("cannot look for stranded files in the spool: %s", exc)
                 last_sweep = self._clock()
-            waiting = self.scan()
-            if once and not waiting and not self._unsent:
-                return
+            if not self.scan() and once:
+                break
             stop.wait(self._interval)
+        return list(self._unsent)
 
     def scan(self) -> bool:
         """Look at the inbox once, take what has settled; True while files are settling."""
@@ -114,10 +118,10 @@ class Watcher:
     def sweep(self) -> None:
         """Queue again what was left in the spool: interrupted takes, lost messages."""
         for _, spooled in self.folders.recover_staged():
-            self._send(spooled)
+            self._queue(spooled)
         for spooled in self.folders.pending():
             if spooled not in self._unsent and self._is_stale(spooled):
-                self._send(spooled)
+                self._queue(spooled)
 
     def _files(self) -> Iterator[tuple[Path, tuple[int, int]]]:
         for folder, subfolders, names in os.walk(self.inbox):
@@ -143,21 +147,31 @@ class Watcher:
             self._refused[path] = signature
             return
         log.info("took %s", path.relative_to(self.inbox))
-        self._send(spooled)
+        self._queue(spooled)
 
-    def _send(self, spooled: Path) -> None:
+    def _queue(self, spooled: Path) -> None:
+        if spooled not in self._unsent and not self._send(spooled):
+            self._unsent.append(spooled)
+
+    def _send(self, spooled: Path) -> bool:
         try:
             self._enqueue(spooled)
-        except Exception as exc:  # broker or database down: keep it, try again next scan
-            log.warning("cannot queue %s yet: %s", spooled.name, exc)
-            if spooled not in self._unsent:
-                self._unsent.append(spooled)
+        except Exception as exc:  # broker or database down: keep it, try again later
+            log.warning("cannot queue %s yet (next try in %.0f s): %s", spooled.name,
+                        RESEND_EVERY, exc)  # fmt: skip
+            self._resend_at = self._clock() + RESEND_EVERY
+            return False
+        return True
 
     def _resend(self) -> None:
-        unsent, self._unsent = self._unsent, []
-        for spooled in unsent:
-            if spooled.exists():
-                self._send(spooled)
+        """Queue what could not be queued, oldest first, stopping at the first failure so
+        that an unreachable broker costs one attempt and one log line every RESEND_EVERY."""
+        if self._clock() < self._resend_at:
+            return
+        while self._unsent:
+            if self._unsent[0].exists() and not self._send(self._unsent[0]):
+                return
+            self._unsent.pop(0)
 
 
 def build(inbox: Path, settings: Settings) -> Watcher:
@@ -174,15 +188,24 @@ def build(inbox: Path, settings: Settings) -> Watcher:
             "processed files would be taken again"
         )
     jobs = Ledger(db.engine(settings.database_url))
+    if not settings.embedded:
+        # The watcher never reads task results: without a result backend, publishing does
+        # not subscribe to each task's result channel, nor hang on it while Redis is away.
+        tasks.app.conf.result_backend = None
     stale_after = timedelta(seconds=settings.visibility_timeout)
 
     def is_stale(spooled: Path) -> bool:
-        """Still in the spool, and either never queued or silent for longer than Redis waits
-        before redelivering (a lost message, a failed move).  Embedded: anything left."""
+        """Still in the spool, and never queued (or refused by the broker), or silent for
+        longer than Redis waits before redelivering (a lost message, a failed move).
+        Embedded: anything left."""
         if settings.embedded:
             return True
         job = jobs.job(tasks.task_id(spooled.parent.name, spooled.name))
-        return job is None or datetime.now(UTC) - job.updated_at > stale_after
+        return (
+            job is None
+            or job.state == "spooled"
+            or datetime.now(UTC) - job.updated_at > stale_after
+        )
 
     return Watcher(
         inbox,

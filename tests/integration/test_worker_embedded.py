@@ -98,7 +98,7 @@ def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str])
 
     unknown = gongkai(env, "jobs", "--state", "done")
     assert unknown.returncode == ExitCode.usage
-    assert unknown.stderr.startswith("gongkai: --state: one of queued, started, progress")
+    assert unknown.stderr.startswith("gongkai: --state: one of spooled, queued, started")
 
     bad = gongkai({**env, "GONGKAI_MAX_RETRIES": "many"}, "jobs")
     assert bad.returncode == ExitCode.usage
@@ -111,3 +111,24 @@ def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str])
         "gongkai: cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none: "
     )
     assert len(unreachable.stderr.splitlines()) == 1
+
+
+def test_watch_once_with_the_broker_away_keeps_the_file_in_the_spool(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "dev-01.pdf").write_bytes((DEVSET / "dev-01.pdf").read_bytes())
+    away = {**env, "GONGKAI_BROKER_URL": "redis://127.0.0.1:1/0"}  # nothing listens there
+
+    watched = gongkai(away, "watch", "--once", inbox)
+
+    assert watched.returncode == ExitCode.unavailable
+    assert watched.stderr.splitlines()[-1] == (
+        "gongkai: 1 file(s) wait in the spool unqueued: the broker could not be reached; "
+        "a later `gongkai watch` queues them"
+    )
+    assert list(inbox.iterdir()) == []
+    assert len(list((tmp_path / "data" / "spool").glob("*/dev-01.pdf"))) == 1
+    (job,) = json.loads(gongkai(env, "jobs", "--json").stdout)
+    assert (job["filename"], job["state"]) == ("dev-01.pdf", "spooled")

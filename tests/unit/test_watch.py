@@ -16,7 +16,7 @@ from extract.errors import InvalidSetting
 from worker import db, files, settings, tasks
 from worker.ledger import Job, Ledger
 from worker.spool import Folders
-from worker.watch import Watcher, build, ignored
+from worker.watch import RESEND_EVERY, Watcher, build, ignored
 
 
 class Clock:
@@ -140,6 +140,9 @@ def test_a_file_that_cannot_be_queued_waits_in_the_spool_and_is_queued_later(
     queue.down = False
     clock.now = 6
     watcher.scan()
+    assert queue.sent == []  # not hammering a broker that was just away
+    clock.now = 5 + RESEND_EVERY
+    watcher.scan()
     assert queue.sent == folders.pending()
 
 
@@ -212,6 +215,9 @@ def test_a_spooled_file_is_stale_when_its_job_went_silent(tmp_path: Path, inbox:
     job = tasks.task_id("a" * 64, "report.pdf")
     jobs.queued(job, "gongkai.process", {"sha256": "a" * 64, "filename": "report.pdf"})
     assert not watcher._is_stale(spooled)  # queued just now
+    jobs.record(job, "spooled")
+    assert watcher._is_stale(spooled)  # the broker refused it
+    jobs.record(job, "started")
     with Session(db.engine(loaded.database_url)) as session:
         session.execute(update(Job).values(updated_at=datetime.now(UTC) - timedelta(seconds=31)))
         session.commit()
