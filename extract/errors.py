@@ -106,3 +106,10 @@ class Unavailable(GongkaiError):
 
     exit_code = ExitCode.unavailable
     kind = "unavailable"
+
+
+class DeliveryFailed(GongkaiError):
+    """A webhook receiver or the post-process command did not take a finished job's event."""
+
+    exit_code = ExitCode.unavailable
+    kind = "delivery_failed"

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from worker import db, ledger
+from worker import db, events, ledger
 from worker.settings import Settings, current
 
 
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> Celery:
 
 app = create_app(current())
 ledger.connect()
+events.connect()  # webhooks and the post-process hook, from the same signals
 
 
 @signals.worker_init.connect(weak=False)

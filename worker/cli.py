@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from extract.errors import ExitCode, GongkaiError, Unavailable
+from extract.errors import ExitCode, GongkaiError, NotFound, Unavailable
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, safe_component, write_atomically
 
 
@@ -170,6 +170,54 @@ def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None
     jobs.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (0: all)")
     jobs.add_argument("--json", action="store_true", help="a JSON array of objects")
     jobs.set_defaults(run=_run_jobs)
+    _add_archive_commands(commands, common)
+
+
+def _add_archive_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the HTTP API (uploads, jobs, reports, exports; OpenAPI at /openapi.json)",
+        description="Serve the HTTP API with uvicorn.  Beyond loopback it needs "
+        "GONGKAI_API_TOKEN, and refuses to start without one.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (8000)")
+    serve.set_defaults(run=_run_serve)
+
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains it")
+    selection.add_argument("--year-from", type=int, metavar="N", help="only years from N on")
+    selection.add_argument("--year-to", type=int, metavar="N", help="only years up to N")
+
+    export = commands.add_parser(
+        "export",
+        parents=[common, selection],
+        help="the latest version of each stored report as CSV, XLSX or JSON Lines",
+        description="CSV and XLSX: one row per report, one column per contract cell "
+        "(applications/granted/total…).  JSON Lines: the reports as `results show` prints them.",
+    )
+    export.add_argument("format", choices=["csv", "xlsx", "jsonl"])
+    export.add_argument("--out", type=Path, metavar="FILE", help="write FILE, not stdout")
+    export.add_argument(
+        "--headers", choices=["en", "zh"], default="en", help="column names: paths or 中文 labels"
+    )
+    export.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM (Excel)")
+    export.set_defaults(run=_run_export)
+
+    bag = commands.add_parser(
+        "bag",
+        parents=[common, selection],
+        help="BagIt packages (original, JSON, CSV tables, Dublin Core) for archives",
+        usage="gongkai bag AGENCY YEAR DIR [--version N]\n"
+        "       gongkai bag --all DIR [--agency TEXT] [--year-from N] [--year-to N]",
+        description="Write one bag per stored version into DIR, named "
+        "<agency>_<year>_v<version>; a bag that exists already is left alone.",
+    )
+    bag.add_argument("targets", nargs="+", metavar="AGENCY YEAR DIR | DIR")
+    bag.add_argument("--all", action="store_true", help="the latest version of every report")
+    bag.add_argument("--version", type=int, metavar="N", help="version N instead of the latest")
+    bag.set_defaults(run=_run_bag)
 
 
 class _VersionAction(argparse.Action):
@@ -294,8 +342,9 @@ def _run_results_list(args: argparse.Namespace) -> int:
 @_uses_services
 def _run_results_show(args: argparse.Namespace) -> int:
     from worker import store
+    from worker.crossyear import served
 
-    print(_dumps(store.current().report(args.agency, args.year, args.version), pretty=True))
+    print(_dumps(served(store.current(), args.agency, args.year, args.version), pretty=True))
     return ExitCode.ok
 
 
@@ -331,6 +380,63 @@ def _run_jobs(args: argparse.Namespace) -> int:
         when = job.updated_at.isoformat(timespec="seconds")
         print(f"{when}  {job.state:<9}  {stage:<14}  {job.filename}  {error}".rstrip())
     return ExitCode.ok
+
+
+@_uses_services
+def _run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from worker.api import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve(args.host, args.port)
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_export(args: argparse.Namespace) -> int:
+    from worker import exports, store
+
+    found = store.current()
+    selected = exports.select(found, args.agency, args.year_from, args.year_to)
+    output = io.BytesIO()
+    exports.write(args.format, exports.items(found, selected), output, args.headers, args.bom)
+    if args.out is None:
+        sys.stdout.buffer.write(output.getvalue())
+        sys.stdout.flush()
+    else:
+        write_atomically(args.out, output.getvalue())
+    return ExitCode.ok
+
+
+@_uses_services
+def _run_bag(args: argparse.Namespace) -> int:
+    from worker import bags, exports, store
+    from worker.settings import current
+
+    found = store.current()
+    if args.all:
+        if len(args.targets) != 1:
+            return _usage("bag --all: one DIR, and the selection as options")
+        selected = exports.select(found, args.agency, args.year_from, args.year_to)
+    elif len(args.targets) != 3 or args.agency or args.year_from or args.year_to:
+        return _usage("bag: AGENCY YEAR DIR, or --all DIR with --agency/--year-from/--year-to")
+    else:
+        agency, year, _ = args.targets
+        versions = found.history(agency, year)
+        selected = [v for v in versions if v.version == (args.version or versions[-1].version)]
+        if not selected:
+            raise NotFound(f"no stored report for {agency} {year} (version {args.version})")
+    target = Path(args.targets[-1])
+    for stored in selected:
+        made = bags.make(found, current().data_dir, stored, target)
+        print(made if made is not None else f"{target / bags.bag_name(stored)} (exists)")
+    return ExitCode.ok
+
+
+def _usage(message: str) -> int:
+    print(f"gongkai: {message}", file=sys.stderr)
+    return ExitCode.usage
 
 
 def _version_line(version: Any, with_key: bool) -> str:

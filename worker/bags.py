@@ -1,0 +1,130 @@
+"""BagIt packages of stored reports, for preservation systems (Archivematica and the like).
+
+One bag per stored version, `<agency>_<year>_v<version>/`, with SHA-256 manifests:
+
+    data/objects/original/<name>     the file as received
+    data/objects/report.json         the report as `gongkai results show` prints it
+    data/objects/tables/<table>.csv  active_disclosure, applications, reviews_and_lawsuits
+    data/metadata/metadata.csv       Dublin Core per object, as Archivematica imports it
+
+and bag-info.txt naming the agency (Source-Organization) and the source's SHA-256
+(External-Identifier).  A bag is built beside its final name and renamed into place once
+it validates, so a transfer folder never shows half a bag; an existing bag of the same
+version is left alone (same version, same bytes), which makes `bag --all` repeatable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from schemas.fields import TABLES
+from worker.crossyear import served
+from worker.exports import table_csv
+from worker.files import UNKNOWN_AGENCY, safe_component, write_atomically
+from worker.media import media_type
+from worker.store import Store, Stored, keys
+
+DC_COLUMNS = (
+    "filename",
+    "dc.title",
+    "dc.creator",
+    "dc.date",
+    "dc.type",
+    "dc.format",
+    "dc.identifier",
+    "dc.language",
+    "dc.description",
+    "dc.relation",
+)
+"""Archivematica's metadata.csv columns: `filename` is the path under the transfer."""
+
+
+def bag_name(stored: Stored) -> str:
+    agency = safe_component(stored.agency or "") or UNKNOWN_AGENCY
+    return f"{agency}_{keys(stored.agency, stored.year)[1]}_v{stored.version}"
+
+
+def make(store: Store, data_dir: Path, stored: Stored, target: Path) -> Path | None:
+    """Write the bag of one stored version into `target`; None when it exists already."""
+    import bagit  # only for this command
+
+    final = target / bag_name(stored)
+    if final.exists():
+        return None
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f".{final.name}.{uuid.uuid4().hex}.partial"
+    try:
+        rows = _payload(store, data_dir, stored, partial)
+        write_atomically(partial / "metadata" / "metadata.csv", _metadata_csv(rows).encode())
+        bag = bagit.make_bag(str(partial), _bag_info(stored), checksums=["sha256"])
+        bag.validate()
+        partial.rename(final)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return final
+
+
+def _payload(store: Store, data_dir: Path, stored: Stored, root: Path) -> list[list[str]]:
+    """Write the objects under `root`; return their Dublin Core rows for metadata.csv."""
+    agency = stored.agency or UNKNOWN_AGENCY
+    year = "" if stored.year is None else str(stored.year)
+    title = f"{agency}{year}年政府信息公开工作年度报告"
+    report = served(store, *keys(stored.agency, stored.year), stored.version)
+    name = safe_component(stored.filename) or "original"
+    original = f"objects/original/{name}"
+    (root / original).parent.mkdir(parents=True)
+    shutil.copyfile(data_dir / stored.original, root / original)
+    rows = [
+        [original, title, agency, year, "Text", media_type(root / original),
+         f"urn:sha256:{stored.sha256}", "zh",
+         f"version {stored.version} as received, file name {stored.filename}", ""],
+    ]  # fmt: skip
+    derived = {
+        "objects/report.json": (
+            json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+            "application/json",
+            "the parsed report: numbers, prose and checks (gongkai contract, report.schema.json)",
+        ),
+        **{
+            f"objects/tables/{table}.csv": (
+                table_csv(report, table),
+                "text/csv",
+                f"table {label} ({table}) as CSV",
+            )
+            for table, label in TABLES.items()
+        },
+    }
+    for path, (text, kind, description) in derived.items():
+        write_atomically(root / path, text.encode())
+        what = path.removeprefix("objects/")
+        rows.append(
+            [path, f"{title}（{what}）", agency, year, "Dataset", kind, "", "zh", description,
+             f"isFormatOf {original}"]
+        )  # fmt: skip
+    return rows
+
+
+def _metadata_csv(rows: list[list[str]]) -> str:
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(DC_COLUMNS)
+    writer.writerows(rows)
+    return output.getvalue()
+
+
+def _bag_info(stored: Stored) -> dict[str, Any]:
+    agency = stored.agency or UNKNOWN_AGENCY
+    year = keys(stored.agency, stored.year)[1]
+    return {
+        "Source-Organization": agency,
+        "External-Description": f"{agency} {year} 政府信息公开工作年度报告, version "
+        f"{stored.version}: the file as received, its parsed report (JSON) and tables (CSV)",
+        "External-Identifier": f"sha256:{stored.sha256}",
+        "Internal-Sender-Identifier": f"{agency}/{year}/v{stored.version}",
+    }

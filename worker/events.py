@@ -1,0 +1,165 @@
+"""A finished job, told to the outside: webhooks and the post-process hook.
+
+Wired to the same Celery signals as the ledger (task_postrun for success, task_failure for
+every way a document can fail, including a pool process that died), in the process where
+the job ran.  Nothing here may hold up or fail the pipeline: the deliveries are handed to
+Celery as tasks of their own (`gongkai.webhook`, retried with exponential backoff;
+`gongkai.post_process`) when a broker is configured, or to a background thread in
+embedded mode; a delivery that cannot even be handed over is logged and dropped.
+
+Each event has a stable `id` (`<job id>:<state>`): a document processed again after a
+lost acknowledgement sends its event again with the same id, so receivers deduplicate
+on it.  At-least-once, as every queue-backed webhook system is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Task, shared_task, signals
+
+from extract.errors import DeliveryFailed
+from worker import postprocess, settings, webhooks
+from worker.failure import describe
+from worker.store import keys
+
+log = logging.getLogger(__name__)
+_background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-events")
+
+
+def connect() -> None:
+    """Send events from Celery's signals (called where the app is created)."""
+    signals.task_postrun.connect(_succeeded, weak=False)
+    signals.task_failure.connect(_failed, weak=False)
+
+
+def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The event of a stored document; `result` is what the process task returned."""
+    agency, year, version = result.get("agency"), result.get("year"), result.get("version")
+    key = "/".join(keys(agency, year))
+    return _event(
+        job,
+        "succeeded",
+        arguments,
+        report={
+            "agency": agency,
+            "year": year,
+            "version": version,
+            "sha256": result.get("sha256"),
+            "created": bool(result.get("created")),
+            "url": f"/reports/{key}?version={version}",
+        },
+    )
+
+
+def failed(job: str, arguments: dict[str, Any], exception: BaseException) -> dict[str, Any]:
+    """The event of a document that went to failed/, with the ledger's kind and code."""
+    failure = describe(exception)
+    error = {"kind": failure.kind, "exit_code": failure.exit_code, "message": failure.message}
+    return _event(job, "failed", arguments, error=error)
+
+
+def dispatch(event: dict[str, Any]) -> None:
+    """Hand the event to its webhooks and, for a stored report, to the hook."""
+    current = settings.current()
+    hook = bool(current.post_process_command) and event["report"] is not None
+    if not current.webhook_urls and not hook:
+        return
+    body = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    try:
+        for url in current.webhook_urls:
+            arguments = {"url": url, "body": body, "event": event["type"], "delivery": event["id"]}
+            if current.embedded:
+                _background.submit(_deliver, **arguments)
+            else:
+                send_webhook.apply_async(kwargs=arguments)
+        if hook:
+            if current.embedded:
+                _background.submit(_post_process, event)
+            else:
+                post_process.apply_async(kwargs={"event": event})
+    except Exception as exc:  # a broker gone away must not fail the document
+        log.error("event %s not sent: %s", event["id"], exc)
+
+
+@shared_task(
+    name="gongkai.webhook",
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=True,
+    retry_backoff_max=int(webhooks.MAX_BACKOFF),
+    retry_jitter=True,
+    max_retries=webhooks.ATTEMPTS - 1,
+)
+def send_webhook(url: str, body: str, event: str, delivery: str) -> None:
+    """One attempt at a delivery; Celery retries it with backoff."""
+    webhooks.post(url, body.encode(), event, delivery, _secret())
+
+
+@shared_task(name="gongkai.post_process")
+def post_process(event: dict[str, Any]) -> str:
+    """Run the hook on a stored report; a failure is the task's (see the ledger)."""
+    return str(postprocess.run(event, settings.current()))
+
+
+def _deliver(url: str, body: str, event: str, delivery: str) -> None:
+    webhooks.deliver(url, body.encode(), event, delivery, _secret())
+
+
+def _post_process(event: dict[str, Any]) -> None:
+    try:
+        postprocess.run(event, settings.current())
+    except DeliveryFailed as exc:
+        log.error("%s", exc.message)
+
+
+def _secret() -> str:
+    secret = settings.current().webhook_secret
+    if secret is None:
+        raise DeliveryFailed("GONGKAI_WEBHOOK_SECRET is not set where the event is sent")
+    return secret
+
+
+def _event(
+    job: str,
+    state: str,
+    arguments: dict[str, Any],
+    report: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": f"{job}:{state}",
+        "type": f"job.{state}",
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "job": {
+            "id": job,
+            "sha256": arguments.get("sha256"),
+            "filename": arguments.get("filename"),
+            "url": f"/jobs/{job}",
+        },
+        "report": report,
+        "error": error,
+    }
+
+
+def _is_process(sender: Task) -> bool:
+    """Only documents make events (not the deliveries' own tasks)."""
+    from worker.tasks import process  # loaded by now: the signal comes from a task
+
+    return getattr(sender, "name", None) == process.name
+
+
+def _succeeded(sender: Task, task_id: str, retval: Any, state: str, **signal: Any) -> None:
+    if state != "SUCCESS" or not _is_process(sender):
+        return
+    result = retval if isinstance(retval, dict) else {}
+    dispatch(succeeded(task_id, signal.get("kwargs") or {}, result))
+
+
+def _failed(sender: Task, task_id: str, exception: BaseException, **signal: Any) -> None:
+    if not _is_process(sender):
+        return
+    dispatch(failed(task_id, signal.get("kwargs") or {}, exception))

@@ -1,0 +1,110 @@
+"""A file sent to `POST /documents`: checked, spooled and queued like a file from the inbox.
+
+The client's name is only a label: it is reduced to one safe path component before it
+names anything on disk.  The type is sniffed from the bytes, as the reader does, so what
+could never be read is refused at once (415) instead of becoming a failed job.  The bytes
+are copied in blocks with a running count, so an upload over GONGKAI_MAX_UPLOAD_MB stops
+at the cap whatever its Content-Length said.  Once spooled, the file is the worker's: the
+task moves it to processed/ or failed/ exactly as for a watched inbox.
+
+With a broker the job is published at once.  In embedded mode it runs in this process's
+single background thread, one document at a time like the watcher, so the request returns
+the job id without waiting for the parse.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from extract.errors import EmptyFile, EncryptedFile, LimitExceeded, UnsupportedInput
+from extract.read import sniff
+from worker.files import safe_component
+from worker.settings import Settings
+from worker.spool import Folders
+
+READABLE = frozenset({"pdf", "docx", "html", "text", "image"})
+"""What `extract.read.sniff` says the reader can read."""
+DEFAULT_NAME = "upload"
+_BLOCK = 1 << 20
+
+log = logging.getLogger(__name__)
+_embedded = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gongkai-embedded")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    job: str
+    sha256: str
+    filename: str
+
+
+def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Accepted:
+    """Spool an uploaded file and queue it; raises LimitExceeded, EmptyFile,
+    UnsupportedInput or EncryptedFile for what must not be queued."""
+    from worker import ledger, tasks  # Celery: only once a file arrives
+
+    folders = Folders(settings.data_dir)
+    incoming = settings.data_dir / "uploads"
+    incoming.mkdir(parents=True, exist_ok=True)
+    holder = Path(tempfile.mkdtemp(dir=incoming))
+    try:
+        staged = holder / (safe_component(_last_part(client_name or "")) or DEFAULT_NAME)
+        _copy_capped(stream, staged, int(settings.max_upload_mb * 1024 * 1024))
+        _check_type(staged)
+        sha256, spooled = folders.take(staged)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+    job = tasks.task_id(sha256, spooled.name)
+    if settings.embedded:
+        kwargs = {"sha256": sha256, "filename": spooled.name}
+        ledger.current().queued(job, tasks.process.name, kwargs)  # visible before it runs
+        _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
+    else:
+        tasks.enqueue(spooled)
+    return Accepted(job, sha256, spooled.name)
+
+
+def _last_part(name: str) -> str:
+    """`report.pdf` of `C:\\Users\\me\\report.pdf` or `../../report.pdf`: clients may
+    send a whole path; safe_component then makes what is left harmless."""
+    return re.split(r"[/\\]", name)[-1]
+
+
+def _copy_capped(stream: BinaryIO, target: Path, limit: int) -> None:
+    size = 0
+    with target.open("xb") as output:
+        for block in iter(lambda: stream.read(_BLOCK), b""):
+            size += len(block)
+            if size > limit:
+                raise LimitExceeded(
+                    f"the file is over the {limit / 1048576:g} MB upload limit "
+                    "(GONGKAI_MAX_UPLOAD_MB)"
+                )
+            output.write(block)
+
+
+def _check_type(path: Path) -> None:
+    data = path.read_bytes()
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        raise EmptyFile("empty file")
+    kind = sniff(data)
+    if kind == "encrypted-office":
+        raise EncryptedFile("password-protected Office document; remove the password")
+    if kind not in READABLE:
+        raise UnsupportedInput(
+            f"not a PDF, Word .docx, web page, text file or image (the bytes are: {kind})"
+        )
+
+
+def _log_failure(done: Future[str]) -> None:
+    error = done.exception()
+    if error is not None:
+        log.error("embedded processing did not run: %s", error)
