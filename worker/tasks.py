@@ -62,7 +62,9 @@ def enqueue(spooled: Path) -> str:
             log.warning("%s: failed, moved to failed/: %s", spooled.name, result.result)
     else:
         try:
-            process.apply_async(kwargs=kwargs, task_id=job)
+            # No limits in the message: the worker's own GONGKAI_*_TIME_LIMIT apply, which
+            # its visibility timeout was checked against, not the publisher's.
+            process.apply_async(kwargs=kwargs, task_id=job, time_limit=None, soft_time_limit=None)
         except Exception:
             # before_task_publish said "queued"; it was not, and the watcher will retry.
             with contextlib.suppress(Exception):  # the database may be away too

@@ -301,6 +301,26 @@ def test_bad_files_fail_with_a_readable_reason_and_the_next_files_still_run(
     assert {row["filename"] for row in json.loads(listed.stdout)} == set(bad)
 
 
+def test_a_document_past_the_time_limit_fails_and_is_not_retried(cluster: Cluster) -> None:
+    limits = {
+        "GONGKAI_SOFT_TIME_LIMIT": "2",
+        "GONGKAI_TIME_LIMIT": "3",
+        "GONGKAI_VISIBILITY_TIMEOUT": "5",
+    }
+    cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="4", **limits)
+    _drop(cluster.inbox, "slow.pdf", TEXT_REPORTS[0].read_bytes())
+    subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env, check=True)
+
+    cluster.wait_for_files(1, timeout=30)
+
+    assert [path.name for path in cluster.out("failed")] == ["slow.pdf"]
+    record = json.loads((cluster.data / "failed" / "slow.pdf.error.json").read_text())
+    assert (record["kind"], record["exit_code"]) == ("limit_exceeded", 9)
+    (job,) = cluster.jobs()
+    assert (job.state, job.error_kind, job.attempts) == ("failed", "limit_exceeded", 1)
+    assert _stored_shas(cluster.store) == []
+
+
 def _running_job(cluster: Cluster) -> JobView:
     found: list[JobView] = []
 
