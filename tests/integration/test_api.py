@@ -121,6 +121,21 @@ def test_listing_pages_with_a_total(api: LiveApi) -> None:
     assert api.client.get("/reports", params={"limit": 0}).status_code == 422
 
 
+def test_numbers_a_database_cannot_hold_are_refused_not_crashed_on(api: LiveApi) -> None:
+    huge = str(10**20)  # past SQLite's and PostgreSQL's 64-bit integers
+    for path, params in [
+        ("/reports/某局/2021", {"version": huge}),
+        ("/reports/某局/2021/source", {"version": "0"}),
+        ("/reports", {"year": huge}),
+        ("/reports", {"offset": huge}),
+        ("/exports/reports.csv", {"year_from": huge}),
+    ]:
+        answer = api.client.get(path, params=params)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"] == "invalid_request"
+    assert api.client.get("/reports/某局/2021", params={"version": 3}).status_code == 404
+
+
 def test_bad_uploads_are_refused_with_json(api: LiveApi) -> None:
     big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)
     too_big = api.upload("big.pdf", big)
