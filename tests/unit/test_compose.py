@@ -31,7 +31,7 @@ def _volumes(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_services_are_all_there(services: dict[str, dict[str, Any]]) -> None:
-    assert {"redis", "postgres", "worker", "watcher", "flower"} <= services.keys()
+    assert {"redis", "postgres", "worker", "watcher", "flower", "api"} <= services.keys()
 
 
 def test_every_gongkai_variable_is_one_the_settings_read(
@@ -84,7 +84,19 @@ def test_flower_is_behind_basic_auth_on_localhost_only(
     assert flower["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
     assert flower["ports"] and all(port.startswith("127.0.0.1:") for port in flower["ports"])
     published = [name for name, service in services.items() if service.get("ports")]
-    assert published == ["flower"]
+    assert sorted(published) == ["api", "flower"]
+
+
+def test_the_api_needs_a_token_shares_the_data_and_listens_on_localhost(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    api, worker = services["api"], services["worker"]
+    assert api["command"][:2] == ["gongkai", "serve"]
+    assert api["environment"]["GONGKAI_API_TOKEN"].startswith("${GONGKAI_API_TOKEN:?")
+    assert api["ports"] and all(port.startswith("127.0.0.1:") for port in api["ports"])
+    data_dir = api["environment"]["GONGKAI_DATA_DIR"]
+    assert _volumes(api)[data_dir] == _volumes(worker)[worker["environment"]["GONGKAI_DATA_DIR"]]
+    assert api["environment"]["GONGKAI_BROKER_URL"] == worker["environment"]["GONGKAI_BROKER_URL"]
 
 
 def test_redis_keeps_the_queue_on_disk(services: dict[str, dict[str, Any]]) -> None:
