@@ -200,7 +200,7 @@ async def upload(file: Annotated[UploadFile, File(description="a report file")])
         job=accepted.job,
         sha256=accepted.sha256,
         filename=accepted.filename,
-        state="queued",
+        state=accepted.state,
         url=f"/jobs/{accepted.job}",
     )
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.url})

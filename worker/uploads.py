@@ -7,9 +7,11 @@ are copied in blocks with a running count, so an upload over GONGKAI_MAX_UPLOAD_
 at the cap whatever its Content-Length said.  Once spooled, the file is the worker's: the
 task moves it to processed/ or failed/ exactly as for a watched inbox.
 
-With a broker the job is published at once.  In embedded mode it runs in this process's
-single background thread, one document at a time like the watcher, so the request returns
-the job id without waiting for the parse.
+With a broker the job is published at once; if the broker refuses it, the file stays in
+the spool with the job in state `spooled`, and the watcher's next sweep queues it (the
+upload is not lost, and the client keeps its job id).  In embedded mode it runs in this
+process's single background thread, one document at a time like the watcher, so the
+request returns the job id without waiting for the parse.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from kombu.exceptions import OperationalError as BrokerError
 
 from extract.errors import EmptyFile, EncryptedFile, LimitExceeded, UnsupportedInput
 from extract.read import sniff
@@ -44,6 +48,7 @@ class Accepted:
     job: str
     sha256: str
     filename: str
+    state: str  # queued, or spooled when the broker could not take it yet
 
 
 def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Accepted:
@@ -67,9 +72,13 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
         kwargs = {"sha256": sha256, "filename": spooled.name}
         ledger.current().queued(job, tasks.process.name, kwargs)  # visible before it runs
         _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
-    else:
+        return Accepted(job, sha256, spooled.name, "queued")
+    try:
         tasks.enqueue(spooled)
-    return Accepted(job, sha256, spooled.name)
+    except BrokerError as exc:  # kept in the spool: the watcher's sweep queues it again
+        log.warning("%s spooled, not queued (the broker refused it): %s", spooled.name, exc)
+        return Accepted(job, sha256, spooled.name, "spooled")
+    return Accepted(job, sha256, spooled.name, "queued")
 
 
 def _last_part(name: str) -> str:
