@@ -52,6 +52,11 @@ MARGIN_MM = 4.0
 INK_CONTRAST = 20
 """Grey levels below the neighbourhood's mean for a pixel to count as ink."""
 
+SPECK_SIZE = 3
+DOT_SIZE = 7
+"""Pixels at 300 dpi: ink smaller than a speck is noise; smaller than a dot it is a point
+or noise; anything larger is a mark (a character or a part of one)."""
+
 MIN_LINE_INCH = 0.25
 """A ruling line is at least this long; strokes of body text are shorter."""
 
@@ -83,6 +88,9 @@ where Tesseract reads Chinese best; below ~35 px a stitched line often comes bac
 LARGE_TEXT = 1.2
 """Prose lines whose characters are this many times wider than the page's median (titles)
 always get the second look."""
+
+_LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!ZzSsBGgq", "0000111122558699")
+"""Latin letters chi_sim reads for digits; a digit reading they agree with is believed."""
 
 SURE_DIGITS = 0.5
 """A digit reading less confident than this is checked again with chi_sim."""
@@ -246,13 +254,13 @@ def _despeckle(ink: np.ndarray, dpi: float) -> np.ndarray:
     dots = []
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
-        if max(w, h) < 7 * unit:
+        if max(w, h) < DOT_SIZE * unit:
             cv2.drawContours(small, [contour], -1, 255, cv2.FILLED)
-            if max(w, h) >= 3 * unit:
+            if max(w, h) >= SPECK_SIZE * unit:
                 dots.append((contour, x + w // 2, y + h // 2))
     marks = cv2.subtract(ink, small)
     if dots:
-        reach = round(dpi / 10)
+        reach = round(dpi / 25)
         near_marks = cv2.dilate(marks, np.ones((reach, reach), np.uint8))
         kept = [contour for contour, cx, cy in dots if near_marks[cy, cx]]
         cv2.drawContours(marks, kept, -1, 255, cv2.FILLED)
@@ -339,17 +347,28 @@ class Slot:
 
 
 def cell_slots(prepared: Prepared, grids: Iterable[Grid]) -> list[Slot]:
-    """A slot per grid cell that holds ink; cells without are blank."""
+    """A slot per grid cell that holds a mark; cells without are blank.
+
+    The slot's box is that of the cell's marks: a dot left over from noise somewhere in
+    the cell must not widen a digit's box (a stray dot between digits, like a decimal
+    point, stays inside it).
+    """
     scale = prepared.dpi / 72
-    min_ink = max(8, round((prepared.dpi / 300) ** 2 * 30))
+    mark = DOT_SIZE * prepared.dpi / 300
     boxes = []
     for grid in grids:
         for region in grid.regions:
             x0, y0, x1, y1 = (round(v * scale) for v in region.bbox)
-            crop = prepared.ink[y0:y1, x0:x1]
-            if cv2.countNonZero(crop) >= min_ink:
-                x, y, w, h = cv2.boundingRect(cv2.findNonZero(crop))
-                boxes.append((x0 + x, y0 + y, x0 + x + w, y0 + y + h))
+            contours, _ = cv2.findContours(
+                prepared.ink[y0:y1, x0:x1], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+            )
+            rects = [r for r in map(cv2.boundingRect, contours) if max(r[2], r[3]) >= mark]
+            if rects:
+                left = min(x for x, _, _, _ in rects)
+                top = min(y for _, y, _, _ in rects)
+                right = max(x + w for x, _, w, _ in rects)
+                bottom = max(y + h for _, y, _, h in rects)
+                boxes.append((x0 + left, y0 + top, x0 + right, y0 + bottom))
     numeric = [looks_numeric(prepared.ink[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     bands = [
         _bands(prepared.ink[y0:y1, x0:x1])
@@ -480,13 +499,15 @@ def _mean_confidence(words: Sequence[OcrWord]) -> float:
     return sum(w.confidence for w in words) / len(words) if words else 0.0
 
 
-def _sure_number(words: Sequence[OcrWord]) -> bool:
-    text = "".join(w.text for w in words)
-    return (
-        bool(words)
-        and NUMBER.fullmatch(text) is not None
-        and all(w.confidence >= SURE_DIGITS for w in words)
-    )
+def _number(words: Sequence[OcrWord]) -> str | None:
+    """The number a reading holds, a stray point at either end dropped ("5." is 5: a
+    speck beside a digit), or None when it is not one."""
+    text = "".join(w.text for w in words).strip(".")
+    return text if NUMBER.fullmatch(text) else None
+
+
+def _sure(words: Sequence[OcrWord]) -> bool:
+    return all(w.confidence >= SURE_DIGITS for w in words)
 
 
 @dataclass(slots=True)
@@ -498,8 +519,8 @@ class Reading:
     slots: list[Slot]
     cells: list[list[OcrWord]]
     """Each slot's words (coordinates of its strip)."""
-    numeric: list[bool]
-    """Whether each slot was read as a number."""
+    numbers: list[str | None]
+    """Each slot's number, if it was read as one."""
 
     @property
     def confidence(self) -> float:
@@ -507,8 +528,8 @@ class Reading:
         a page with no Chinese to judge by."""
         chinese = [w for line in self.lines for w in line] + [
             w
-            for cell, number in zip(self.cells, self.numeric, strict=True)
-            if not number
+            for cell, number in zip(self.cells, self.numbers, strict=True)
+            if number is None
             for w in cell
         ]
         return _mean_confidence(chinese) if chinese else 1.0
@@ -518,8 +539,10 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
     """The prose (tables masked out) with chi_sim, then the table cells.
 
     Numeric-looking cells are read with the digit whitelist first; the others, and those
-    the digit pass was unsure of, with chi_sim; cells chi_sim finds no Chinese in (a number
-    the shape test missed) are then read for digits too.
+    the digit pass was unsure of, with chi_sim.  Cells chi_sim finds no Chinese in (a
+    number the shape test missed) are then read for digits too.  A number is taken from a
+    sure digit reading, or from an unsure one chi_sim agrees with; otherwise the cell keeps
+    chi_sim's text and its low confidence.
     """
     dpi = round(prepared.dpi)
     scale = prepared.dpi / 72
@@ -539,30 +562,40 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
         )
 
     slots = cell_slots(prepared, prepared.grids)
-    digits = {"lang": "eng", "whitelist": tesseract.DIGITS}
     cells: list[list[OcrWord]] = [[] for _ in slots]
-    numeric = [False] * len(slots)
+    numbers: list[str | None] = [None] * len(slots)
+    digit_readings: dict[int, list[OcrWord]] = {}
 
-    def read(indices: list[int], kind: str, **options: str) -> list[list[OcrWord]]:
+    def read_digits(indices: list[int]) -> None:
         strips = [slots[k].strip for k in indices]
-        return _read_strips(strips, dpi, deadline, f"{what} (table {kind})", **options)
+        found = _read_strips(
+            strips, dpi, deadline, f"{what} (table numbers)", lang="eng", whitelist=tesseract.DIGITS
+        )
+        for k, words in zip(indices, found, strict=True):
+            digit_readings[k] = words
+            if _sure(words) and (number := _number(words)) is not None:
+                cells[k], numbers[k] = words, number
 
-    tried = [k for k, slot in enumerate(slots) if slot.numeric]
-    for k, found in zip(tried, read(tried, "numbers", **digits), strict=True):
-        if _sure_number(found):
-            cells[k], numeric[k] = found, True
-    rest = [k for k in range(len(slots)) if not numeric[k]]
-    for k, found in zip(rest, read(rest, "labels"), strict=True):
-        cells[k] = found
-    again = [
-        k
-        for k in rest
-        if cells[k] and not slots[k].numeric and not _is_cjk("".join(w.text for w in cells[k]))
-    ]
-    for k, found in zip(again, read(again, "numbers", **digits), strict=True):
-        if _sure_number(found):
-            cells[k], numeric[k] = found, True
-    return Reading(lines, slots, cells, numeric)
+    read_digits([k for k, slot in enumerate(slots) if slot.numeric])
+    rest = [k for k in range(len(slots)) if numbers[k] is None]
+    found = _read_strips([slots[k].strip for k in rest], dpi, deadline, f"{what} (table labels)")
+    for k, words in zip(rest, found, strict=True):
+        cells[k] = words
+    no_chinese = [k for k in rest if cells[k] and not _is_cjk("".join(w.text for w in cells[k]))]
+    read_digits([k for k in no_chinese if k not in digit_readings])
+    for k in rest:
+        number = _number(digit_readings.get(k, []))
+        if numbers[k] is not None or number is None:
+            continue
+        chinese = cells[k]
+        read_as = "".join(w.text for w in chinese).translate(_LOOKALIKE_DIGITS).strip(".")
+        if number == read_as or (
+            # Digit-shaped ink that chi_sim reads as Chinese it is less sure of than the
+            # digit pass is of its number (工 for 1).
+            slots[k].numeric and _mean_confidence(chinese) < _mean_confidence(digit_readings[k])
+        ):
+            cells[k], numbers[k] = digit_readings[k], number
+    return Reading(lines, slots, cells, numbers)
 
 
 def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str) -> None:
@@ -588,7 +621,7 @@ def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str
             strip = prepared.gray[y0:y1, x0:x1]
             todo.append((reading.lines, k, strip, (x0, y0), sizes[k] >= large))
     for k, cell in enumerate(reading.cells):
-        if not reading.numeric[k] and _mean_confidence(cell) < WEAK_LABEL:
+        if reading.numbers[k] is None and _mean_confidence(cell) < WEAK_LABEL:
             todo.append((reading.cells, k, reading.slots[k].strip, (0, 0), False))
     if not todo:
         return
@@ -673,10 +706,9 @@ def page_words(prepared: Prepared, reading: Reading) -> list[Word]:
             )
             for w in line
         )
-    for slot, cell, number in zip(reading.slots, reading.cells, reading.numeric, strict=True):
+    for slot, cell, number in zip(reading.slots, reading.cells, reading.numbers, strict=True):
         if cell:
-            tokens = [w.text for line in _lines(cell) for w in line]
-            text = "".join(tokens) if number else join_tokens(tokens)
+            text = number or join_tokens(w.text for line in _lines(cell) for w in line)
             x0, y0, x1, y1 = (v * to_points for v in slot.box)
             words.append(Word(text, x0, y0, x1, y1, min(w.confidence for w in cell)))
     return words
