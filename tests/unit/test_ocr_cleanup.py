@@ -1,0 +1,165 @@
+"""The pure image steps of OCR, without Tesseract: deskew, orientation hint, binarization,
+despeckle, ruled grids, digit-shaped cells, page images, Tesseract's TSV, the progress line."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pdfplumber
+import pytest
+
+from extract.image import PdfPages, _declared_dpi
+from extract.ocr import (
+    _despeckle,
+    _Progress,
+    binarize,
+    looks_numeric,
+    looks_sideways,
+    prepare,
+    rotate,
+    skew_angle,
+)
+from extract.pdf import find_grids, page_rules, read_pdf
+from extract.tesseract import parse_tsv
+
+DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
+
+
+@pytest.fixture(scope="module")
+def page3() -> np.ndarray:
+    """dev-01's applications page rendered at 300 dpi (a clean 'scan')."""
+    with PdfPages(DEVSET / "dev-01.pdf", 300, 10**8) as pages:
+        image = pages.page(3)
+    assert image.dpi == 300
+    return image.gray
+
+
+@pytest.mark.parametrize("angle", [-1.5, -0.6, 0.4, 1.2])
+def test_skew_angle_finds_the_tilt(page3: np.ndarray, angle: float) -> None:
+    tilted = rotate(page3, -angle)
+    assert skew_angle(binarize(tilted, 300)) == pytest.approx(angle, abs=0.1)
+
+
+def test_sideways_text_is_noticed() -> None:
+    with PdfPages(DEVSET / "dev-01.pdf", 150, 10**8) as pages:
+        prose = pages.page(1).gray
+    assert not looks_sideways(binarize(prose, 150))
+    assert looks_sideways(binarize(np.ascontiguousarray(np.rot90(prose)), 150))
+
+
+def test_binarize_keeps_faint_thin_rules_and_drops_shading() -> None:
+    gray = np.full((400, 400), 235, np.uint8)
+    gray[100, 20:380] = 150  # a one-pixel grey rule of a 200 dpi scan
+    gray[200:300, 50:350] = 205  # a shaded cell
+    ink = binarize(gray, 200)
+    assert ink[100, 50:350].all()
+    assert not ink[220:280, 80:320].any()
+    assert not ink[:5].any()  # the scanner's edge band is cleared
+
+
+def test_despeckle_drops_noise_and_keeps_a_decimal_point() -> None:
+    ink = np.zeros((200, 300), np.uint8)
+    cv2.rectangle(ink, (100, 50), (120, 90), 255, 3)  # a digit-sized mark
+    ink[86:90, 125:129] = 255  # a decimal point beside it
+    ink[150:153, 30:33] = 255  # a speck far from any mark
+    ink[20, 250] = 255  # a single noise pixel
+    clean = _despeckle(ink, 300)
+    assert clean[50:91, 100:121].any()
+    assert clean[86:90, 125:129].all()
+    assert not clean[150:153, 30:33].any()
+    assert not clean[20, 250]
+
+
+def test_prepare_rebuilds_the_ruled_grid_with_merged_cells(page3: np.ndarray) -> None:
+    """A tilted scan's grid has the text layer's rows, columns and merged cells."""
+    with pdfplumber.open(DEVSET / "dev-01.pdf") as pdf:
+        (truth,) = find_grids(page_rules(pdf.pages[2]))
+    prepared = prepare(rotate(page3, 0.8), 300)
+    (grid,) = prepared.grids
+    assert grid.xs == pytest.approx(truth.xs, abs=2)
+    assert grid.ys == pytest.approx(truth.ys, abs=2)
+    assert grid.region_at == truth.region_at  # the same cells merged the same way
+    lines = cv2.morphologyEx(prepared.ink, cv2.MORPH_OPEN, np.ones((1, 300), np.uint8))
+    assert not lines.any()  # the rules are out of the image
+
+
+def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray) -> None:
+    ink = binarize(page3, 300)
+    scale = 300 / 72
+    row = next(
+        row
+        for row in read_pdf(DEVSET / "dev-01.pdf", "0").pages[2].rows
+        if row.text.startswith("一、本年新收")
+    )
+    results = []
+    for cell in row.cells:
+        x0, top, x1, bottom = (round(v * scale) for v in cell.bbox)
+        crop = ink[top + 6 : bottom - 6, x0 + 6 : x1 - 6]
+        x, y, w, h = cv2.boundingRect(cv2.findNonZero(crop))
+        results.append(looks_numeric(crop[y : y + h, x : x + w]))
+    assert results == [False] + [True] * 7
+
+
+def test_a_scanned_page_is_taken_as_its_own_image_and_a_text_page_is_rendered() -> None:
+    with PdfPages(DEVSET / "dev-11.pdf", 300, 10**8) as pages:
+        scan = pages.page(1)
+    assert scan.gray.shape == (3508, 2481) and scan.dpi == pytest.approx(300, abs=0.5)
+    with PdfPages(DEVSET / "dev-01.pdf", 100, 10**8) as pages:
+        rendered = pages.page(1)
+    assert rendered.dpi == 100
+    assert rendered.gray.shape == pytest.approx((842 / 72 * 100, 595 / 72 * 100), abs=1.5)
+
+
+@pytest.mark.parametrize(
+    ("declared", "size", "dpi"),
+    [
+        ((200, 200), (1654, 2339), 200),  # a scan that says its resolution
+        ((72, 72), (3024, 4032), 4032 / (842 / 72)),  # a phone photo: 72 dpi is not true
+        (None, (1191, 1684), 1684 / (842 / 72)),  # a screenshot with nothing declared
+    ],
+)
+def test_declared_resolution_is_used_only_when_plausible(
+    declared: object, size: tuple[int, int], dpi: float
+) -> None:
+    assert _declared_dpi(declared, size) == pytest.approx(dpi)
+
+
+def test_tsv_words_keep_their_line_and_confidence() -> None:
+    tsv = (
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight"
+        "\tconf\ttext\n"
+        "4\t1\t1\t1\t1\t0\t10\t20\t300\t40\t-1\t\n"
+        "5\t1\t1\t1\t1\t1\t10\t20\t40\t40\t96.5\t政府\n"
+        "5\t1\t1\t1\t1\t2\t60\t20\t40\t40\t-1\t \n"
+        "5\t1\t1\t1\t2\t1\t10\t80\t30\t40\t12\t2021\n"
+    )
+    words = parse_tsv(tsv)
+    assert [(w.text, w.line, w.confidence) for w in words] == [
+        ("政府", (1, 1, 1), 0.965),
+        ("2021", (1, 1, 2), 0.12),
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    progress = _Progress("scan.pdf", 2)
+    progress.step()
+    progress.step()
+    progress.close()
+    assert terminal.getvalue() == "\rOCR scan.pdf: page 1/2\rOCR scan.pdf: page 2/2\n"
+
+    piped = io.StringIO()
+    monkeypatch.setattr("sys.stderr", piped)
+    progress = _Progress("scan.pdf", 2)
+    progress.step()
+    progress.close()
+    assert piped.getvalue() == ""
