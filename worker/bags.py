@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from extract.errors import FileAccess
 from schemas.fields import TABLES
 from worker.crossyear import served
 from worker.exports import table_csv
@@ -54,17 +55,18 @@ def make(store: Store, data_dir: Path, stored: Stored, target: Path) -> Path | N
     """Write the bag of one stored version into `target`; None when it exists already."""
     import bagit  # only for this command
 
-    final = target / bag_name(stored)
+    final = target.absolute() / bag_name(stored)
     if final.exists():
         return None
-    target.mkdir(parents=True, exist_ok=True)
-    partial = target / f".{final.name}.{uuid.uuid4().hex}.partial"
+    partial = final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
     try:
         rows = _payload(store, data_dir, stored, partial)
         write_atomically(partial / "metadata" / "metadata.csv", _metadata_csv(rows).encode())
         bag = bagit.make_bag(str(partial), _bag_info(stored), checksums=["sha256"])
         bag.validate()
         partial.rename(final)
+    except (OSError, bagit.BagError) as exc:
+        raise FileAccess(f"cannot write the bag {final}: {exc}") from exc
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return final
@@ -78,7 +80,7 @@ def _payload(store: Store, data_dir: Path, stored: Stored, root: Path) -> list[l
     report = served(store, *keys(stored.agency, stored.year), stored.version)
     name = safe_component(stored.filename) or "original"
     original = f"objects/original/{name}"
-    (root / original).parent.mkdir(parents=True)
+    (root / original).parent.mkdir(parents=True)  # and `root` with it
     shutil.copyfile(data_dir / stored.original, root / original)
     rows = [
         [original, title, agency, year, "Text", media_type(root / original),

@@ -416,8 +416,8 @@ def _run_bag(args: argparse.Namespace) -> int:
 
     found = store.current()
     if args.all:
-        if len(args.targets) != 1:
-            return _usage("bag --all: one DIR, and the selection as options")
+        if len(args.targets) != 1 or args.version:
+            return _usage("bag --all: one DIR, and the selection as options (no --version)")
         selected = exports.select(found, args.agency, args.year_from, args.year_to)
     elif len(args.targets) != 3 or args.agency or args.year_from or args.year_to:
         return _usage("bag: AGENCY YEAR DIR, or --all DIR with --agency/--year-from/--year-to")

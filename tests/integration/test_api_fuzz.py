@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-EXAMPLES = 30  # per operation and mode
+EXAMPLES = 50  # per operation and mode
 
 
 @pytest.fixture(scope="module")

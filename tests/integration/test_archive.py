@@ -182,6 +182,11 @@ def test_a_bag_validates_and_holds_what_results_show_prints(archive: Archive) ->
 def test_bag_arguments_and_missing_reports(archive: Archive) -> None:
     assert archive.run("bag", AGENCY, archive.root / "x").returncode == ExitCode.usage
     assert archive.run("bag", "--all", "a", "b").returncode == ExitCode.usage
+    assert archive.run("bag", "--all", "a", "--version", "1").returncode == ExitCode.usage
+    (archive.root / "a-file").write_text("")
+    unwritable = archive.run("bag", AGENCY, 2021, archive.root / "a-file")
+    assert unwritable.returncode == ExitCode.file_access, unwritable.stderr
+    assert unwritable.stderr.decode().startswith("gongkai: cannot write the bag ")
     missing = archive.run("bag", AGENCY, 2019, archive.root / "x")
     assert missing.returncode == ExitCode.not_found
     assert archive.run("bag", AGENCY, 2022, archive.root / "x", "--version", "2").returncode == 13
