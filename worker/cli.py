@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from extract.errors import ExitCode, GongkaiError, NotFound, Unavailable
+from extract.errors import ExitCode, GongkaiError, Unavailable
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, safe_component, write_atomically
 
 
@@ -423,10 +423,7 @@ def _run_bag(args: argparse.Namespace) -> int:
         return _usage("bag: AGENCY YEAR DIR, or --all DIR with --agency/--year-from/--year-to")
     else:
         agency, year, _ = args.targets
-        versions = found.history(agency, year)
-        selected = [v for v in versions if v.version == (args.version or versions[-1].version)]
-        if not selected:
-            raise NotFound(f"no stored report for {agency} {year} (version {args.version})")
+        selected = [found.version(agency, year, args.version)]
     target = Path(args.targets[-1])
     for stored in selected:
         made = bags.make(found, current().data_dir, stored, target)

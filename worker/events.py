@@ -25,7 +25,7 @@ from celery import Task, shared_task, signals
 from extract.errors import DeliveryFailed
 from worker import postprocess, settings, webhooks
 from worker.failure import describe
-from worker.store import keys
+from worker.links import job_url, report_url
 
 log = logging.getLogger(__name__)
 _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-events")
@@ -40,7 +40,6 @@ def connect() -> None:
 def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     """The event of a stored document; `result` is what the process task returned."""
     agency, year, version = result.get("agency"), result.get("year"), result.get("version")
-    key = "/".join(keys(agency, year))
     return _event(
         job,
         "succeeded",
@@ -51,7 +50,7 @@ def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> di
             "version": version,
             "sha256": result.get("sha256"),
             "created": bool(result.get("created")),
-            "url": f"/reports/{key}?version={version}",
+            "url": report_url(agency, year, version),
         },
     )
 
@@ -138,7 +137,7 @@ def _event(
             "id": job,
             "sha256": arguments.get("sha256"),
             "filename": arguments.get("filename"),
-            "url": f"/jobs/{job}",
+            "url": job_url(job),
         },
         "report": report,
         "error": error,

@@ -185,6 +185,16 @@ class Store:
             raise NotFound(f"no stored report for {agency} {year}")
         return versions
 
+    def version(self, agency: str, year: str, version: int | None = None) -> Stored:
+        """One version of a key (default: the latest), without its report; raises NotFound."""
+        versions = self.history(agency, year)
+        if version is None:
+            return versions[-1]
+        for stored in versions:
+            if stored.version == version:
+                return stored
+        raise NotFound(f"no stored report for {agency} {year} (version {version})")
+
     def listing(
         self, agency: str | None = None, year: int | None = None, all_versions: bool = False
     ) -> list[Stored]:

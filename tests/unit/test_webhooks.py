@@ -42,7 +42,7 @@ def test_events_have_a_stable_id_and_the_ledgers_failure_terms() -> None:
     result = {"agency": "某局", "year": 2021, "version": 2, "sha256": "ab" * 32, "created": True}
     stored = events.succeeded("process-1", arguments, result)
     assert stored["id"] == "process-1:succeeded" and stored["type"] == "job.succeeded"
-    assert stored["report"]["url"] == "/reports/某局/2021?version=2"
+    assert stored["report"]["url"] == "/reports/%E6%9F%90%E5%B1%80/2021?version=2"  # 某局
     assert stored["job"] == {"id": "process-1", **arguments, "url": "/jobs/process-1"}
     failed = events.failed("process-1", arguments, LimitExceeded("too many pages"))
     assert failed["id"] == "process-1:failed" and failed["report"] is None

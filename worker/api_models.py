@@ -1,0 +1,129 @@
+"""The shapes of the API's answers, for the OpenAPI document and for clients generated
+from it; built from the ledger's and the store's own records.
+
+Reports themselves are not modelled here: their contract is the JSON Schema (`GET
+/schema`), which is richer than what OpenAPI models would say.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from worker.ledger import JobView
+from worker.links import job_url, report_url
+from worker.store import Stored
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    mode: Literal["embedded", "broker"]
+
+
+class Accepted(BaseModel):
+    job: str
+    sha256: str
+    filename: str
+    state: str
+    url: str
+
+
+class Progress(BaseModel):
+    stage: str | None
+    page: int | None
+    pages: int | None
+
+
+class JobError(BaseModel):
+    kind: str
+    exit_code: int | None
+    message: str | None
+
+
+class ReportRef(BaseModel):
+    agency: str | None
+    year: int | None
+    version: int | None
+    url: str
+
+
+class Job(BaseModel):
+    id: str
+    state: str
+    filename: str | None
+    sha256: str | None
+    progress: Progress
+    error: JobError | None
+    report: ReportRef | None
+    attempts: int
+    retries: int
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class StoredVersion(BaseModel):
+    agency: str | None
+    year: int | None
+    version: int
+    sha256: str
+    filename: str
+    method: str
+    pages: int | None
+    original: str
+    timings: dict[str, float]
+    created_at: datetime
+    url: str
+
+
+class ReportPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[StoredVersion]
+
+
+def accepted(job: str, sha256: str, filename: str, state: str) -> Accepted:
+    return Accepted(job=job, sha256=sha256, filename=filename, state=state, url=job_url(job))
+
+
+def stored_version(stored: Stored) -> StoredVersion:
+    return StoredVersion(
+        **stored.as_json(), url=report_url(stored.agency, stored.year, stored.version)
+    )
+
+
+def job(found: JobView) -> Job:
+    error = None
+    if found.error_kind:
+        error = JobError(
+            kind=found.error_kind, exit_code=found.exit_code, message=found.error_message
+        )
+    report = None
+    if found.state == "succeeded" and found.version is not None:
+        url = report_url(found.agency, found.year, found.version)
+        report = ReportRef(agency=found.agency, year=found.year, version=found.version, url=url)
+    return Job(
+        id=found.task_id,
+        state=found.state,
+        filename=found.filename,
+        sha256=found.sha256,
+        progress=Progress(stage=found.stage, page=found.page, pages=found.pages),
+        error=error,
+        report=report,
+        attempts=found.attempts,
+        retries=found.retries,
+        queued_at=found.queued_at,
+        started_at=found.started_at,
+        finished_at=found.finished_at,
+        updated_at=found.updated_at,
+    )
