@@ -186,7 +186,7 @@ def test_version() -> None:
 # --- in process, with a stand-in pipeline --------------------------------------------------
 
 
-def _fake_process_file(path: Path) -> dict[str, Any]:
+def _fake_process_file(path: Path, jobs: int | None = None) -> dict[str, Any]:
     if path.name.startswith("corrupt"):
         raise CorruptFile("cannot read the PDF structure")
     if path.name.startswith("empty"):
