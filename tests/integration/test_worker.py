@@ -333,7 +333,7 @@ def _running_job(cluster: Cluster) -> JobView:
 
 
 def test_pool_process_killed_mid_task_is_retried_and_stored_once(cluster: Cluster) -> None:
-    cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="3")
+    cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="4")
     for path in TEXT_REPORTS[:2]:
         _drop(cluster.inbox, path.name, path.read_bytes())
     cluster.start_watcher()
