@@ -72,7 +72,7 @@ STITCH_GAP = 0.15
 MAX_STITCH_PX = 30000
 """Tesseract refuses images taller than 32767 pixels; a stitched image is cut below that."""
 
-NUMBER = re.compile(r"-|\d+(?:\.\d+)?")
+NUMBER = re.compile(r"-|[+-]?\d+(?:\.\d+)?")
 """What a digit-whitelisted reading of a numeric cell must look like to be believed."""
 
 WEAK_LABEL = 0.75
@@ -89,7 +89,7 @@ LARGE_TEXT = 1.2
 """Prose lines whose characters are this many times wider than the page's median (titles)
 always get the second look."""
 
-_LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!ZzSsBGgq", "0000111122558699")
+_LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!][ZzSsBGgq一—–", "000011111122558699---")
 """Latin letters chi_sim reads for digits; a digit reading they agree with is believed."""
 
 SURE_DIGITS = 0.5
@@ -431,23 +431,25 @@ def _one_line(prepared: Prepared, box: Box, line_height: float) -> np.ndarray:
 def looks_numeric(ink: np.ndarray) -> bool:
     """Whether a cell's ink is one line of digits (with perhaps a point or a dash).
 
-    Digits are narrow glyphs of one piece each, side by side; nearly every Chinese
-    character has a piece about as wide as it is tall, or pieces stacked one over the
-    other.  A wrong "no" only costs a chi_sim reading; a wrong "yes" is caught by the
-    digit reading's low confidence.
+    Digits are narrow glyphs of one piece each, all of the line's height, side by side;
+    Chinese characters have pieces of every height, many about as wide as they are tall,
+    and dots (总, 心, 讠) where a number has one point at most.
+    A wrong "no" only costs a chi_sim reading; a wrong "yes" is caught by the digit
+    readings disagreeing with chi_sim.
     """
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height = ink.shape[0]
-    tall = []
+    digits = []
+    marks = 0  # points and dashes: a number has at most one (3.5, -2, 0.00)
     for x, _, w, h, area in stats[1:].tolist():
-        if h >= height / 2:
-            if w > 0.75 * h:
-                return False
-            tall.append((x, x + w))
-        elif not (area <= (height / 4) ** 2 or (h <= 0.3 * height and w <= height)):
-            return False  # neither a point nor a dash
-    tall.sort()
-    return bool(tall) and all(b[0] >= a[1] - 2 for a, b in pairwise(tall))
+        if h >= 0.8 * height and w <= 0.75 * h:
+            digits.append((x, x + w))
+        elif area <= (height / 4) ** 2 or (h <= 0.3 * height and w <= height):
+            marks += 1
+        else:
+            return False  # neither a digit, a point nor a dash
+    digits.sort()
+    return bool(digits) and marks <= 1 and all(b[0] >= a[1] - 2 for a, b in pairwise(digits))
 
 
 def _read_strips(
@@ -510,6 +512,32 @@ def _sure(words: Sequence[OcrWord]) -> bool:
     return all(w.confidence >= SURE_DIGITS for w in words)
 
 
+def _vote(
+    together: list[OcrWord], alone: list[OcrWord], chinese: list[OcrWord]
+) -> tuple[list[OcrWord], str | None]:
+    """A cell's words and number from its two digit readings and its chi_sim reading.
+
+    The number most readings give wins; a reading that found no number does not vote (a
+    lone narrow 1 can come back empty from both digit readings while chi_sim reads "]").
+    With one number against another, a sure digit reading settles it; otherwise the cell
+    keeps chi_sim's text and its low confidence, and is no number.
+    """
+    read_as = "".join(w.text for w in chinese).translate(_LOOKALIKE_DIGITS).strip(".")
+    readings = [(together, _number(together)), (alone, _number(alone))]
+    readings.append((chinese, read_as if NUMBER.fullmatch(read_as) else None))
+    votes = Counter(number for _, number in readings if number is not None)
+    if not votes:
+        return chinese, None
+    (number, count), *others = votes.most_common()
+    if count == 1 and others:
+        sure = [n for words, n in readings[:2] if n is not None and _sure(words)]
+        if len(set(sure)) != 1:
+            return chinese, None
+        number = sure[0]
+    words = next(words for words, n in readings if n == number)
+    return words, number
+
+
 @dataclass(slots=True)
 class Reading:
     """What the main passes read on a page, before the second look at weak text."""
@@ -564,17 +592,29 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
     slots = cell_slots(prepared, prepared.grids)
     cells: list[list[OcrWord]] = [[] for _ in slots]
     numbers: list[str | None] = [None] * len(slots)
-    digit_readings: dict[int, list[OcrWord]] = {}
+    digit_readings: dict[int, tuple[list[OcrWord], list[OcrWord]]] = {}
 
     def read_digits(indices: list[int]) -> None:
+        """Two digit readings per cell: among the others in one stitched image (the
+        steadier one), and alone (a page of a TIFF) so that no neighbour sways it; a
+        number they agree on is taken."""
         strips = [slots[k].strip for k in indices]
-        found = _read_strips(
-            strips, dpi, deadline, f"{what} (table numbers)", lang="eng", whitelist=tesseract.DIGITS
+        digits = {"lang": "eng", "whitelist": tesseract.DIGITS}
+        together = _read_strips(strips, dpi, deadline, f"{what} (table numbers)", **digits)
+        pad = round(STITCH_GAP * dpi)
+        alone = tesseract.recognize_each(
+            [np.pad(strip, pad, constant_values=255) for strip in strips],
+            dpi=dpi,
+            psm=7,
+            timeout=deadline - time.monotonic(),
+            what=f"{what} (table numbers)",
+            **digits,
         )
-        for k, words in zip(indices, found, strict=True):
-            digit_readings[k] = words
-            if _sure(words) and (number := _number(words)) is not None:
-                cells[k], numbers[k] = words, number
+        for k, first, second in zip(indices, together, alone, strict=True):
+            digit_readings[k] = (first, second)
+            number = _number(first)
+            if number not in (None, "-") and number == _number(second):
+                cells[k], numbers[k] = first, number
 
     read_digits([k for k, slot in enumerate(slots) if slot.numeric])
     rest = [k for k in range(len(slots)) if numbers[k] is None]
@@ -584,17 +624,8 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
     no_chinese = [k for k in rest if cells[k] and not _is_cjk("".join(w.text for w in cells[k]))]
     read_digits([k for k in no_chinese if k not in digit_readings])
     for k in rest:
-        number = _number(digit_readings.get(k, []))
-        if numbers[k] is not None or number is None:
-            continue
-        chinese = cells[k]
-        read_as = "".join(w.text for w in chinese).translate(_LOOKALIKE_DIGITS).strip(".")
-        if number == read_as or (
-            # Digit-shaped ink that chi_sim reads as Chinese it is less sure of than the
-            # digit pass is of its number (工 for 1).
-            slots[k].numeric and _mean_confidence(chinese) < _mean_confidence(digit_readings[k])
-        ):
-            cells[k], numbers[k] = digit_readings[k], number
+        if numbers[k] is None and k in digit_readings:
+            cells[k], numbers[k] = _vote(*digit_readings[k], cells[k])
     return Reading(lines, slots, cells, numbers)
 
 

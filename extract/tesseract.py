@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import os
 import re
 import signal
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from extract.errors import MissingDependency, OcrFailed
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
-DIGITS = "0123456789.-"
-"""What a numeric table cell may hold: integers, decimal money amounts, a dash."""
+DIGITS = "0123456789.+-"
+"""What a numeric table cell may hold: integers, decimal money amounts, a sign (the
+本年增/减 columns print +1 and -2), a dash."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +88,9 @@ def _pgm(image: np.ndarray) -> bytes:
     return b"P5 %d %d 255\n" % (width, height) + np.ascontiguousarray(image).tobytes()
 
 
-def _run(args: list[str], image: np.ndarray, timeout: float, what: str, tolerate: str = "") -> str:
-    """Tesseract's stdout for `image`, or OcrFailed; "" when it fails with `tolerate` in
-    its error output (a page it has nothing to say about).
+def _run(args: list[str], image: bytes, timeout: float, what: str, tolerate: str = "") -> str:
+    """Tesseract's stdout for an encoded image, or OcrFailed; "" when it fails with
+    `tolerate` in its error output (a page it has nothing to say about).
 
     It runs in a session of its own so that a timeout kills everything it started: a
     wrapper script's children would otherwise keep the pipes open and the wait going.
@@ -106,7 +110,7 @@ def _run(args: list[str], image: np.ndarray, timeout: float, what: str, tolerate
     except OSError as exc:
         raise OcrFailed(f"cannot run tesseract: {exc}") from None
     try:
-        out, err = process.communicate(_pgm(image), timeout=max(timeout, 0.1))
+        out, err = process.communicate(image, timeout=max(timeout, 0.1))
     except subprocess.TimeoutExpired:
         _kill(process)
         raise OcrFailed(
@@ -146,25 +150,56 @@ def recognize(
     whitelist: str | None = None,
 ) -> list[OcrWord]:
     """The words Tesseract reads in a grayscale image (black text on white)."""
+    args = _options(lang, psm, dpi, whitelist)
+    return parse_tsv(_run(args, _pgm(image), timeout, what))[1]
+
+
+def recognize_each(
+    images: Sequence[np.ndarray],
+    *,
+    dpi: int,
+    psm: int,
+    timeout: float,
+    what: str,
+    lang: str = "chi_sim",
+    whitelist: str | None = None,
+) -> list[list[OcrWord]]:
+    """The words of each image, read one by one by a single Tesseract process.
+
+    The images go in as the pages of one TIFF: each is laid out and read on its own, so
+    no image's size or content sways how another is read, at the cost of one process.
+    """
+    if not images:
+        return []
+    buffer = io.BytesIO()
+    pages = [Image.fromarray(image) for image in images]
+    pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:], dpi=(dpi, dpi))
+    args = _options(lang, psm, dpi, whitelist)
+    found = parse_tsv(_run(args, buffer.getvalue(), timeout, what))
+    return [found.get(page, []) for page in range(1, len(images) + 1)]
+
+
+def _options(lang: str, psm: int, dpi: int, whitelist: str | None) -> list[str]:
     args = ["-l", lang, "--psm", str(psm), "--dpi", str(dpi)]
     if whitelist:
         args += ["-c", f"tessedit_char_whitelist={whitelist}"]
-    return parse_tsv(_run([*args, "tsv"], image, timeout, what))
+    return [*args, "tsv"]
 
 
-def parse_tsv(tsv: str) -> list[OcrWord]:
-    """The word rows (level 5) of Tesseract's TSV output that hold text."""
-    words = []
+def parse_tsv(tsv: str) -> dict[int, list[OcrWord]]:
+    """The word rows (level 5) of Tesseract's TSV output that hold text, by page number
+    (page 1 for a single image)."""
+    pages: dict[int, list[OcrWord]] = {1: []}
     for line in tsv.splitlines()[1:]:
         parts = line.split("\t")
         if len(parts) != 12 or parts[0] != "5" or not parts[11].strip():
             continue
-        block, par, row, left, top, width, height = map(int, (*parts[2:5], *parts[6:10]))
+        page, block, par, row = map(int, parts[1:5])
+        left, top, width, height = map(int, parts[6:10])
         confidence = max(0.0, min(1.0, float(parts[10]) / 100))
-        words.append(
-            OcrWord(parts[11].strip(), left, top, width, height, confidence, (block, par, row))
-        )
-    return words
+        word = OcrWord(parts[11].strip(), left, top, width, height, confidence, (block, par, row))
+        pages.setdefault(page, []).append(word)
+    return pages
 
 
 _ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
@@ -176,9 +211,8 @@ def orientation(image: np.ndarray, *, dpi: int, timeout: float, what: str) -> tu
     make it upright, and its confidence; (0, 0.0) when the OSD data is not installed."""
     if "osd" not in languages(command()):
         return 0, 0.0
-    out = _run(
-        ["--psm", "0", "--dpi", str(dpi)], image, timeout, what, tolerate="Too few characters"
-    )
+    args = ["--psm", "0", "--dpi", str(dpi)]
+    out = _run(args, _pgm(image), timeout, what, tolerate="Too few characters")
     rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
     if rotate is None or confidence is None:
         return 0, 0.0

@@ -136,7 +136,7 @@ def test_tsv_words_keep_their_line_and_confidence() -> None:
         "5\t1\t1\t1\t1\t2\t60\t20\t40\t40\t-1\t \n"
         "5\t1\t1\t1\t2\t1\t10\t80\t30\t40\t12\t2021\n"
     )
-    words = parse_tsv(tsv)
+    words = parse_tsv(tsv)[1]
     assert [(w.text, w.line, w.confidence) for w in words] == [
         ("政府", (1, 1, 1), 0.965),
         ("2021", (1, 1, 2), 0.12),
