@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -42,8 +43,11 @@ def reports() -> list[Path]:
     return [*sorted(DEVSET.glob("dev-0*.pdf")), DEVSET / "real" / "huaian-shi-2024.pdf"]
 
 
-def run_once(processes: int, documents: int, broker: str, admin: str, root: Path) -> float:
-    """Seconds from the first task's start to the last one's end, for `documents` files."""
+def run_once(
+    processes: int, documents: int, broker: str, admin: str, root: Path
+) -> tuple[float, float]:
+    """Seconds from the first task's start to the last one's end, for `documents` files,
+    and the CPU seconds the worker's processes used (start-up included)."""
     name = f"gongkai_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")
@@ -71,6 +75,7 @@ def run_once(processes: int, documents: int, broker: str, admin: str, root: Path
     command = [BIN / "celery", "-A", "worker", "worker", "--pool", "prefork", "-c", processes]
     command += ["--without-gossip", "--without-mingle", "-l", "WARNING"]
     with (root / f"worker-{processes}.log").open("wb") as log:
+        cpu_before = _children_cpu()
         worker = subprocess.Popen(
             list(map(str, command)),
             env=env,
@@ -90,12 +95,18 @@ def run_once(processes: int, documents: int, broker: str, admin: str, root: Path
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
+        cpu = _children_cpu() - cpu_before
         db.engine(url).dispose()
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE {name} WITH (FORCE)")
     started = min(job.started_at for job in jobs if job.started_at)
     finished = max(job.finished_at for job in jobs if job.finished_at)
-    return (finished - started).total_seconds()
+    return (finished - started).total_seconds(), cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _user(admin: str) -> str:
@@ -124,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 load = os.getloadavg()[0]  # other work on the machine slows a round down
                 work = root / f"round-{round_number}"
                 work.mkdir(exist_ok=True)
-                seconds = run_once(processes, args.documents, args.broker, args.postgres, work)
-                print(f"round {round_number + 1}: {processes} process(es) {seconds:.1f} s "
+                seconds, cpu = run_once(processes, args.documents, args.broker, args.postgres, work)
+                print(f"round {round_number + 1}: {processes} process(es) {seconds:.1f} s, "
+                      f"worker CPU {cpu / args.documents:.3f} s/document "
                       f"(load average before: {load:.2f})")  # fmt: skip
                 best[processes] = min(seconds, best.get(processes, seconds))
     finally:
