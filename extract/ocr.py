@@ -7,10 +7,15 @@ and prose lines.
 
 Per page: deskew (projection profile), binarize and despeckle; find the ruling lines with
 morphology and take them out of the image; OCR the prose with the tables masked out; OCR
-the grid cells stitched into tall images, one Tesseract run per kind of cell instead of
-one per cell (each run costs a process start): cells whose ink looks like a number with a
-digit whitelist, the others with chi_sim.  A page whose Chinese reads as noise is turned
-upright with Tesseract's orientation detection and read again.
+the grid cells in a few Tesseract runs instead of one process per cell (each costs a
+process start): cells stitched into tall images, or passed as the pages of one TIFF.
+Cells whose ink looks like a number are read twice with a digit whitelist, and chi_sim
+breaks a disagreement; the others are read with chi_sim.  Titles and weak labels get a
+second look at other sizes.  A page whose text runs sideways or whose Chinese reads as
+noise is turned upright with Tesseract's orientation detection first.
+
+OpenCV runs single-threaded: parallelism comes from OCR'ing pages at once (`jobs`), and
+jobs × threads must not exceed the cores.
 """
 
 from __future__ import annotations
@@ -37,11 +42,11 @@ from extract.pdf import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_
 from extract.read import env_number
 from extract.tesseract import OcrWord
 
-WORK_DPI = 300
-"""Pages are OCR'd at this resolution at most; photos above it are scaled down."""
+cv2.setNumThreads(1)
 
-MIN_DPI = 300
-"""Low-resolution images are scaled up to this: Tesseract misreads small Chinese glyphs."""
+WORK_DPI = 300
+"""Pages are cleaned and OCR'd at this resolution: photos above it are scaled down, and
+200 dpi scans or screenshots scaled up (Tesseract misreads their small Chinese glyphs)."""
 
 MAX_SKEW = 3.0
 """Degrees: the deskew search range (scanners here tilt pages by up to 1.5°)."""
@@ -93,7 +98,7 @@ _LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!][ZzSsBGgq一—–", "00001111112255
 """Latin letters chi_sim reads for digits; a digit reading they agree with is believed."""
 
 SURE_DIGITS = 0.5
-"""A digit reading less confident than this is checked again with chi_sim."""
+"""A digit reading at least this confident settles a disagreement with chi_sim."""
 
 UPRIGHT_CONFIDENCE = 0.6
 """A page whose Chinese words average less confidence than this may not be upright."""
@@ -172,12 +177,11 @@ class Prepared:
 
 def _rescale(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
     """The page at a resolution Tesseract reads well and fast."""
-    target = min(max(dpi, MIN_DPI), WORK_DPI)
-    if abs(target - dpi) < 1:
+    if abs(WORK_DPI - dpi) < 1:
         return gray, dpi
-    scale = target / dpi
+    scale = WORK_DPI / dpi
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation), target
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation), WORK_DPI
 
 
 def binarize(gray: np.ndarray, dpi: float) -> np.ndarray:
@@ -326,7 +330,8 @@ def prepare(gray: np.ndarray, dpi: float) -> Prepared:
         if in_table:
             rules.append(rule)
         if in_table or max(x1 - x0, y1 - y0) >= LONG_LINE_INCH * dpi:
-            erase[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2] = lines[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2]
+            around = slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2)
+            erase[around] = lines[around]
     ink[cv2.dilate(erase, np.ones((3, 3), np.uint8)) > 0] = 0
     # Keep the grey edges of glyphs (a bare binary mask makes them jagged) but nothing else.
     near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
