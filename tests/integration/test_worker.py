@@ -2,9 +2,10 @@
 PostgreSQL.
 
 Each test gets its own PostgreSQL database, data folder and inbox, and its own worker
-processes (started here, always stopped here).  Redis is the machine's, on database 11,
-except for the restart test, which runs a private redis-server with an append-only file
-(the machine's keeps nothing on disk, so restarting it would lose the queue by design).
+processes (started here, always stopped here).  Redis is a private redis-server per test
+run, not the machine's: two runs of the suite at once on one machine (CI and a developer)
+must not consume each other's tasks.  The restart test runs its own with an append-only
+file, like docker compose's.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ TEXT_REPORTS = [
     *sorted((DATA / "seeds").glob("*.txt")),
 ]
 BIN = Path(sys.executable).parent
-REDIS_DB_URL = "redis://127.0.0.1:6379/11"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
@@ -53,8 +53,33 @@ def _listening(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def services() -> None:
-    if not (_listening(6379) and _listening(5432)):
-        pytest.skip("needs Redis on 6379 and PostgreSQL on 5432 (scripts/setup starts them)")
+    if shutil.which("redis-server") is None or not _listening(5432):
+        pytest.skip("needs redis-server and PostgreSQL on 5432 (scripts/setup starts it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _redis_server(port: int, folder: Path, persistent: bool) -> list[str]:
+    durability = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else []
+    return [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+        "--save", "", *durability,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def redis_url(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    command = _redis_server(port, tmp_path_factory.mktemp("redis"), persistent=False)
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    _wait(lambda: _listening(port), 10, "redis-server", None)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture
@@ -183,9 +208,9 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, log: Path | 
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, database: str) -> Iterator[Cluster]:
-    redis.Redis.from_url(REDIS_DB_URL).flushdb()
-    running = Cluster(tmp_path, database, REDIS_DB_URL)
+def cluster(tmp_path: Path, database: str, redis_url: str) -> Iterator[Cluster]:
+    redis.Redis.from_url(redis_url).flushall()
+    running = Cluster(tmp_path, database, redis_url)
     yield running
     running.close()
 
@@ -374,24 +399,13 @@ def test_worker_killed_mid_task_is_redelivered_to_a_new_worker(cluster: Cluster)
     assert job.attempts == 2 and job.worker is not None and job.worker.startswith("worker-2@")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_redis_restarted_while_files_are_queued_the_queue_drains(
     tmp_path: Path, database: str
 ) -> None:
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
     port = _free_port()
     redis_dir = tmp_path / "redis"
     redis_dir.mkdir()
-    server = [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(redis_dir),
-        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-    ]  # fmt: skip
+    server = _redis_server(port, redis_dir, persistent=True)  # the queue survives a crash
     limits = {
         "GONGKAI_SOFT_TIME_LIMIT": "6",
         "GONGKAI_TIME_LIMIT": "7",
