@@ -10,7 +10,7 @@ the first task's start to the last task's end in the job ledger, so worker start
 not counted; queueing, parsing, storing, copying the original and moving the file are.
 Rounds alternate the process counts and the fastest round of each is reported: whatever
 else runs on the machine only ever slows a round down.
-Needs Redis (database 13 by default) and PostgreSQL on this machine, as the tests do.
+Needs Redis (the machine's, database 13, unless --broker says otherwise) and PostgreSQL.
 """
 
 from __future__ import annotations
