@@ -42,6 +42,7 @@ TEXT_REPORTS = [
 ]
 BIN = Path(sys.executable).parent
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+REDIS_DB_URL = "redis://127.0.0.1:6379/11"  # the machine's Redis, for test_api's live worker
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
@@ -53,8 +54,8 @@ def _listening(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def services() -> None:
-    if shutil.which("redis-server") is None or not _listening(5432):
-        pytest.skip("needs redis-server and PostgreSQL on 5432 (scripts/setup starts it)")
+    if not (_listening(6379) and _listening(5432)) or shutil.which("redis-server") is None:
+        pytest.skip("needs Redis on 6379 and PostgreSQL on 5432 (scripts/setup starts them)")
 
 
 def _free_port() -> int:
