@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from worker import db, events, ledger
+from worker import db, events, failure, ledger
 from worker.settings import Settings, current
 
 
@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> Celery:
 
 
 app = create_app(current())
+failure.connect()  # first: a job reads "failed" only once its file is in failed/
 ledger.connect()
 events.connect()  # webhooks and the post-process hook, from the same signals
 

@@ -1,4 +1,4 @@
-"""Why a document failed, in the terms users and scripts see: kind, exit code, message.
+"""Why a document failed, in the terms users and scripts see, and its move to failed/.
 
 The job ledger and the `failed/<name>.error.json` files both describe failures, and they
 must agree with `gongkai parse`: an input problem keeps its GongkaiError kind and exit
@@ -9,11 +9,17 @@ mapped onto the same codes, so a script reads one vocabulary whatever ran the fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from billiard.exceptions import WorkerLostError
+from celery import Task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from extract.errors import ExitCode, GongkaiError, LimitExceeded
+from worker.settings import current
+from worker.spool import Folders
+
+PROCESS_TASK = "gongkai.process"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +47,30 @@ def describe(exc: BaseException) -> Failure:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         message = f"internal error: {' '.join(detail.split())}"
     return Failure("internal", int(ExitCode.internal), message)
+
+
+def connect() -> None:
+    """Move failed documents to failed/ from task_failure.  Connected before the ledger's
+    receiver, so that a job reads "failed" only once its file is in failed/."""
+    signals.task_failure.connect(_move_to_failed, weak=False)
+
+
+def _move_to_failed(sender: Task, exception: BaseException, **signal: Any) -> None:
+    """Whatever ended the task (a GongkaiError, retries exhausted, a time limit, a process
+    that died on every attempt), its file goes to failed/ with the reason.  The signal
+    fires in the pool process, or in the worker's main process when the pool process is
+    gone, so the file is moved in both cases."""
+    arguments = signal.get("kwargs") or {}
+    if getattr(sender, "name", None) != PROCESS_TASK or "sha256" not in arguments:
+        return
+    folders = Folders(current().data_dir)
+    path = folders.spooled(arguments["sha256"], arguments["filename"])
+    failure = describe(exception)
+    details = {
+        "sha256": arguments["sha256"],
+        "task_id": signal["task_id"],
+        "kind": failure.kind,
+        "exit_code": failure.exit_code,
+        "reason": failure.message,
+    }
+    folders.fail(path, details)

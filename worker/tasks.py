@@ -30,7 +30,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from extract.errors import FileAccess, GongkaiError
 from worker import db, ledger, pipeline
 from worker.celery import app
-from worker.failure import describe
+from worker.failure import PROCESS_TASK
 from worker.settings import current
 from worker.spool import Folders
 from worker.store import Store
@@ -75,7 +75,7 @@ def enqueue(spooled: Path) -> str:
 
 @app.task(
     bind=True,
-    name="gongkai.process",
+    name=PROCESS_TASK,
     max_retries=current().max_retries,
     default_retry_delay=2,  # after a lost worker process; other retries back off
     throws=(GongkaiError,),  # expected failures: logged without a traceback
@@ -173,25 +173,3 @@ class _Reporter:
 def _backoff(retries: int) -> float:
     """2, 4, 8… seconds with full jitter, capped below the visibility timeout."""
     return random.uniform(1, min(current().max_backoff, 2 ** (retries + 1)))
-
-
-@signals.task_failure.connect(weak=False)
-def _move_to_failed(sender: Task, exception: BaseException, **signal: Any) -> None:
-    """Whatever ended the task (a GongkaiError, retries exhausted, a time limit, a process
-    that died on every attempt), its files go to failed/ with the reason.  This signal
-    fires in the pool process, or in the worker's main process when the pool process is
-    gone, so the files are moved in both cases."""
-    arguments = signal.get("kwargs") or {}
-    if getattr(sender, "name", None) != process.name or "sha256" not in arguments:
-        return
-    folders = Folders(current().data_dir)
-    path = folders.spooled(arguments["sha256"], arguments["filename"])
-    failure = describe(exception)
-    details = {
-        "sha256": arguments["sha256"],
-        "task_id": signal["task_id"],
-        "kind": failure.kind,
-        "exit_code": failure.exit_code,
-        "reason": failure.message,
-    }
-    folders.fail(path, details)
