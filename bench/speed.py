@@ -9,8 +9,9 @@ the target is `gongkai parse` at most 1.5 times that.  Rounds interleave the two
 so a slow moment of the machine hits both alike; medians are reported.
 
 Scans (default: the devset's 300 dpi scans dev-11 and dev-13): whole `gongkai parse`
-processes with --jobs 1 and --jobs 2, seconds per page and the peak resident memory of the
-Python process and of its largest Tesseract child (getrusage maxrss); then, in this
+processes with --jobs 1 and --jobs 2: wall and CPU seconds per page (CPU with the
+Tesseract children, which a busy machine does not inflate) and the peak resident memory
+of the Python process (getrusage maxrss), and of one Tesseract pass; then, in this
 process with one job, the seconds per page of each stage: render (decoding or rendering
 the page image), clean-up, OCR (Tesseract and assembling rows), parse.  Targets: at most
 2.0 s per page with one job, about half that with two on two cores, at most 400 MB per
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,7 +63,7 @@ STAGES = ("render", "clean-up", "ocr", "parse")
 
 
 ROW = "{:<24}{:>6}{:>9}{:>11}{:>7}{:>8}"
-SCAN_ROW = "{:<24}{:>6}{:>6}{:>9}{:>13}"
+SCAN_ROW = "{:<24}{:>6}{:>6}{:>9}{:>13}{:>10}"
 
 
 def default_pdfs() -> list[Path]:
@@ -171,7 +173,7 @@ def _measured(name: str, pages: int, bare: float, gongkai: float) -> str:
 
 def scans(paths: Sequence[Path], rounds: int) -> int:
     """The scan tables; returns the number of files that could not be measured."""
-    print(SCAN_ROW.format("scan", "pages", "jobs", "s/page", "peak MB"))
+    print(SCAN_ROW.format("scan", "pages", "jobs", "s/page", "cpu s/page", "peak MB"))
     failed = 0
     totals: dict[int, list[float]] = {1: [0.0, 0.0], 2: [0.0, 0.0]}  # jobs: [seconds, pages]
     peak = 0
@@ -186,13 +188,19 @@ def scans(paths: Sequence[Path], rounds: int) -> int:
             for jobs in (1, 2):
                 runs = [measure_process(path, jobs) for _ in range(rounds)]
                 seconds = statistics.median(run[0] for run in runs)
-                kilobytes = max(run[1] for run in runs)
+                cpu = statistics.median(run[1] for run in runs)
+                kilobytes = max(run[2] for run in runs)
                 peak = max(peak, kilobytes)
                 totals[jobs][0] += seconds
                 totals[jobs][1] += pages
                 print(
                     SCAN_ROW.format(
-                        path.name, pages, jobs, f"{seconds / pages:.2f}", f"{kilobytes / 1024:.0f}"
+                        path.name,
+                        pages,
+                        jobs,
+                        f"{seconds / pages:.2f}",
+                        f"{cpu / pages:.2f}",
+                        f"{kilobytes / 1024:.0f}",
                     )
                 )
         except RuntimeError as exc:
@@ -212,14 +220,18 @@ def scans(paths: Sequence[Path], rounds: int) -> int:
     return failed
 
 
-def measure_process(path: Path, jobs: int) -> tuple[float, int]:
-    """Seconds and peak kB of one `gongkai parse --jobs N` process."""
+def measure_process(path: Path, jobs: int) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (with its Tesseract children: what a busy machine does
+    not change) and peak kB of one `gongkai parse --jobs N` process."""
     command = [sys.executable, "-c", MEASURED, "parse", "--jobs", str(jobs), str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     completed = subprocess.run(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     last = (completed.stderr.strip().splitlines() or [""])[-1]
     try:
         code, kilobytes = json.loads(last)
@@ -227,7 +239,7 @@ def measure_process(path: Path, jobs: int) -> tuple[float, int]:
         raise RuntimeError(f"exit {completed.returncode}: {last}") from None
     if code:
         raise RuntimeError(f"exit {code}: {completed.stderr.strip().splitlines()[0]}")
-    return elapsed, kilobytes
+    return elapsed, cpu, kilobytes
 
 
 def tesseract_peak(path: Path) -> int:
