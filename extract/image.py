@@ -13,12 +13,15 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 import numpy as np
 
 from extract.document import Document, Page
 from extract.errors import CorruptFile, FileAccess, LimitExceeded
+
+if TYPE_CHECKING:
+    import pypdfium2  # imported for real only when a page is rendered
 
 A4_LONG_INCHES = 842 / 72
 """A photo or screenshot with no usable resolution is taken to show one A4 page."""
@@ -31,11 +34,6 @@ class PageImage:
     number: int
     gray: np.ndarray
     dpi: float
-
-    @property
-    def size_points(self) -> tuple[float, float]:
-        height, width = self.gray.shape
-        return width / self.dpi * 72, height / self.dpi * 72
 
 
 class PageSource(Protocol):
@@ -185,28 +183,28 @@ class PdfPages:
             except pypdfium2.PdfiumError as exc:
                 raise CorruptFile(f"cannot render page {number}: {exc}") from None
 
-    def _render(self, page: object, number: int) -> PageImage:
-        width, height = page.get_size()  # type: ignore[attr-defined]
+    def _render(self, page: pypdfium2.PdfPage, number: int) -> PageImage:
+        width, height = page.get_size()
         scale = self._dpi / 72
         check_pixels(
             round(width * scale), round(height * scale), self._max_pixels, f"page {number}"
         )
-        bitmap = page.render(scale=scale, grayscale=True)  # type: ignore[attr-defined]
+        bitmap = page.render(scale=scale, grayscale=True)
         return PageImage(number, _gray(bitmap.to_numpy(), "BGR"), self._dpi)
 
-    def _sole_image(self, page: object, number: int) -> PageImage | None:
+    def _sole_image(self, page: pypdfium2.PdfPage, number: int) -> PageImage | None:
         """The page's one image, when the page is exactly that image drawn upright over
         (nearly) all of it; None for anything else, which is then rendered."""
         import pypdfium2.raw as pdfium_c
 
-        if page.get_rotation() != 0:  # type: ignore[attr-defined]
+        if page.get_rotation() != 0:
             return None
-        objects = list(page.get_objects(max_depth=0))  # type: ignore[attr-defined]
+        objects = list(page.get_objects(max_depth=0))
         if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
             return None
         image = objects[0]
         a, b, c, d, _, _ = image.get_matrix().get()
-        width, height = page.get_size()  # type: ignore[attr-defined]
+        width, height = page.get_size()
         if b or c or a <= 0 or d <= 0 or a * d < 0.95 * width * height:
             return None
         px_width, px_height = image.get_px_size()
