@@ -176,6 +176,9 @@ EDITION_2021_HEADERS = re.compile(r"制发件数|废止件数|现行有效|本�
 EDITION_2019_HEADERS = re.compile(r"新制作|新公开|对外公开总|上一年项目|本年增|采购项目|采购总金额")
 
 
+ACTIVE_NAMES = {label.key: label.printed for label in ACTIVE_LABELS}
+
+
 def match_active_row(text: str) -> str | None:
     for label in ACTIVE_LABELS:
         if label.pattern.search(text):

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from itertools import groupby
 from statistics import median
 
 from extract.report.labels import (
     ACTIVE_COLUMNS,
+    ACTIVE_NAMES,
     APPLICATION_KEYS,
     EDITION_2019_HEADERS,
     EDITION_2021_HEADERS,
@@ -310,10 +312,19 @@ def _review_header_centres(tokens: Sequence[Token]) -> list[float] | None:
     return sorted(centres) if len(centres) == REVIEW_WIDTH else None
 
 
+def _data_rows(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens of the rows that hold no text, when they hold a whole row of cells: a
+    header cell OCR read as `-` is then not taken for a value.  Else every token (text run
+    together with its numbers, as crawled pages print it)."""
+    rows = [list(group) for _, group in groupby(tokens, key=lambda token: token.row)]
+    bare = [t for row in rows if all(t.kind != "text" for t in row) for t in row]
+    return bare if len(_values(bare)) >= REVIEW_WIDTH else list(tokens)
+
+
 def read_reviews(tokens: Sequence[Token]) -> TableRead:
     """Section 四: one row of 15 numbers (three groups of five)."""
     read = TableRead()
-    cells = _values(tokens)
+    cells = _values(_data_rows(tokens))
     if not any(token.kind == "value" for token in cells):
         return read
     if not _is_grid_row(cells, REVIEW_WIDTH):
@@ -381,7 +392,7 @@ def read_active(tokens: Sequence[Token], edition: str) -> TableRead:
             if current is not None:
                 rows[current].append(token)
             continue
-        key = match_active_row(token.text)
+        key = match_active_row(token.text) or _garbled_next_row(token.text, layout, rows, current)
         if key in layout and not _count_values(rows.get(key, [])):
             current = key
             rows[key] = []
@@ -402,10 +413,30 @@ def read_active(tokens: Sequence[Token], edition: str) -> TableRead:
         read.put("active_disclosure", key, columns, placement)
         if (key, "amount") in MONEY_FIELDS and "amount" in columns:
             _convert_yuan(read, key, amount_header)
-    for key in rows:
-        for column in layout[key]:
-            read.cells.setdefault(key, {}).setdefault(column, None)
+    if rows:  # the table is there: every row of its edition, unread ones null
+        for key, columns in layout.items():
+            for column in columns:
+                read.cells.setdefault(key, {}).setdefault(column, None)
     return read
+
+
+def _garbled_next_row(
+    text: str, layout: dict[str, tuple[str, ...]], rows: dict[str, list[Token]], current: str | None
+) -> str | None:
+    """A label OCR garbled (规剖 for 规章) just under a column header: the next row of the
+    edition's order not read yet, if the label shares enough of its printed name."""
+    if current is not None:
+        return None
+    order = list(layout)
+    done = [order.index(key) for key in rows if key in order]
+    following = order[max(done) + 1 :] if done else order
+    if not following:
+        return None
+    name = ACTIVE_NAMES[following[0]]
+    words = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    if not words or len(words) > len(name) + 2:
+        return None
+    return following[0] if SequenceMatcher(None, words, name).ratio() >= 0.5 else None
 
 
 def _active_placement(

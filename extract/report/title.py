@@ -17,7 +17,7 @@ from extract.normalize import fold_radicals
 _NOT_IN_NAME = r"(?:(?!报告)[^。；;:：>|｜，,、《》“”\"【】\[\]()（）])"
 _TITLE = re.compile(
     rf"(?P<before>{_NOT_IN_NAME}*?)(?P<year>(?:19|20)\d{{2}})年度?"
-    rf"(?P<after>(?:(?!\d){_NOT_IN_NAME})*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
+    rf"(?P<after>(?:(?!\d){_NOT_IN_NAME})*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报|报.)"
 )
 _NOISE = re.compile(r"^(?:#+|\*+|标题|关于)+|(?:\*+|关于|的)+$")
 # Web-page breadcrumbs run into the title: the agency starts after the last of these.

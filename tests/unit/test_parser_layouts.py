@@ -657,6 +657,10 @@ def test_pdf_active_table_blank_cells_by_header_position() -> None:
         "regulations": {"issued": None, "repealed": 0, "in_force": 3},
         "normative_documents": {"issued": 2, "repealed": None, "in_force": 15},
         "administrative_licensing": {"decisions": None},
+        # rows of the edition not on these pages: present, null
+        "administrative_punishment": {"decisions": None},
+        "administrative_enforcement": {"decisions": None},
+        "administrative_fees": {"amount": None},
     }
     assert report["inferred"] == []
 
@@ -1087,3 +1091,24 @@ def test_provenance_of_every_number_in_pdf_rows_has_its_page_and_box() -> None:
         "confidence": None,
     }
     assert all(entry["page"] == 2 and entry["bbox"] for entry in report["provenance"].values())
+
+
+# ---------------------------------------------------------------- OCR garbles found on scans
+
+
+def test_garbled_first_active_row_label_is_still_that_row() -> None:
+    # tables._garbled_next_row: OCR read 规章 as 规剖 on a scan
+    active = ACTIVE_2021.replace("规章\t", "规剖\t")
+    report = parse_text(report_text(active=active))
+
+    assert (
+        report["active_disclosure"]["regulations"]
+        == parse_text(report_text())["active_disclosure"]["regulations"]
+    )
+
+
+def test_title_with_its_last_character_garbled_still_gives_agency_and_year() -> None:
+    # title._TITLE accepts 报 and any character: OCR read 报告 as 报千
+    report = parse_text(report_text(title="某某市某某局2021年政府信息公开工作年度报千"))
+
+    assert (report["agency"], report["year"]) == ("某某市某某局", 2021)
