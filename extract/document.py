@@ -8,6 +8,7 @@ with wrapped label lines already merged into the row they belong to.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,6 +16,9 @@ BBox = tuple[float, float, float, float]
 """x0, top, x1, bottom in PDF points from the page's top-left corner."""
 
 PageMethod = Literal["text", "ocr", "plain"]
+
+PageDone = Callable[[int, int], None]
+"""Hears (pages done, pages to do) as a reader OCRs a document: the worker's progress."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 import numpy as np
 
-from extract.document import Document, Page
+from extract.document import Document, Page, PageDone
 from extract.errors import CorruptFile, FileAccess, LimitExceeded
 
 if TYPE_CHECKING:
@@ -219,11 +219,17 @@ class PdfPages:
         return PageImage(number, gray, px_width / width * 72)
 
 
-def read_image(path: Path, sha256: str, max_pages: int, jobs: int | None = None) -> Document:
+def read_image(
+    path: Path,
+    sha256: str,
+    max_pages: int,
+    jobs: int | None = None,
+    on_page: PageDone | None = None,
+) -> Document:
     """OCR an image file into a Document: one page per image, or per frame of a TIFF."""
     from extract.ocr import OcrSettings, ocr_pages
 
-    settings = OcrSettings.from_env(jobs)
+    settings = OcrSettings.from_env(jobs, on_page)
     with ImageFile(path, settings.max_pixels) as source:
         if source.count > max_pages:
             raise LimitExceeded(f"image has {source.count} pages; the limit is {max_pages}")

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from extract import tesseract
-from extract.document import Row
+from extract.document import PageDone, Row
 from extract.image import PageImage, PageSource, PdfPages
 from extract.pdf import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_rows
 from extract.read import env_number
@@ -129,9 +129,10 @@ class OcrSettings:
     max_pixels: int = 100_000_000
     """Largest page image decoded or rendered (decompression bombs)."""
     timer: Timer | None = None
+    on_page: PageDone | None = None
 
     @classmethod
-    def from_env(cls, jobs: int | None = None) -> OcrSettings:
+    def from_env(cls, jobs: int | None = None, on_page: PageDone | None = None) -> OcrSettings:
         """GONGKAI_OCR_JOBS (default: the usable cores), GONGKAI_OCR_DPI,
         GONGKAI_OCR_TIMEOUT (seconds per page), GONGKAI_MAX_MEGAPIXELS."""
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -142,6 +143,7 @@ class OcrSettings:
             dpi=int(env_number("GONGKAI_OCR_DPI", 300)),
             page_timeout=env_number("GONGKAI_OCR_TIMEOUT", 120.0),
             max_pixels=int(env_number("GONGKAI_MAX_MEGAPIXELS", 100.0) * 1_000_000),
+            on_page=on_page,
         )
 
 
@@ -805,14 +807,17 @@ class _Progress:
     """`OCR <name>: page k/n` on stderr, rewritten in place; only when stderr is a terminal
     and there is more than one page, so logs and pipes stay clean."""
 
-    def __init__(self, name: str, total: int) -> None:
+    def __init__(self, name: str, total: int, on_page: PageDone | None) -> None:
         self._name, self._total, self._done = name, total, 0
         self._shown = total > 1 and sys.stderr.isatty()
+        self._on_page = on_page
         self._lock = threading.Lock()
 
     def step(self) -> None:
         with self._lock:
             self._done += 1
+            if self._on_page is not None:
+                self._on_page(self._done, self._total)
             if self._shown:
                 print(
                     f"\rOCR {self._name}: page {self._done}/{self._total}",
@@ -841,7 +846,7 @@ def ocr_pages(
         _time(settings, "render", started)
         return read_page(image, settings, f"page {number}")
 
-    progress = _Progress(name, len(numbers))
+    progress = _Progress(name, len(numbers), settings.on_page)
     pages: dict[int, OcrPage] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.jobs, len(numbers)))) as pool:
         futures = {pool.submit(one, number): number for number in numbers}

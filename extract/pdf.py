@@ -25,7 +25,7 @@ from pdfminer.pdfdocument import PDFEncryptionError
 from pdfplumber.page import Page as PdfPage
 from pdfplumber.utils.exceptions import PdfminerException
 
-from extract.document import BBox, Cell, Document, Page, Row
+from extract.document import BBox, Cell, Document, Page, PageDone, Row
 from extract.errors import (
     CorruptFile,
     EncryptedFile,
@@ -533,13 +533,19 @@ def _extract(path: Path, max_pages: int) -> list[tuple[PageShape, PageContent]]:
     return extracted
 
 
-def read_pdf(path: Path, sha256: str, max_pages: int = 300, jobs: int | None = None) -> Document:
+def read_pdf(
+    path: Path,
+    sha256: str,
+    max_pages: int = 300,
+    jobs: int | None = None,
+    on_page: PageDone | None = None,
+) -> Document:
     """Read a PDF into a Document (one Page per PDF page, rows top to bottom).
 
     Pages with a usable text layer are read from it; the others (scans, broken fonts) are
     rendered and OCR'd, `jobs` pages at a time (None: the OCR settings' default), and
-    marked `ocr`.  Raises EncryptedFile, CorruptFile, LimitExceeded, FileAccess, and for
-    OCR MissingDependency or OcrFailed.
+    marked `ocr`; `on_page(done, total)` hears of each OCR'd page.  Raises EncryptedFile,
+    CorruptFile, LimitExceeded, FileAccess, and for OCR MissingDependency or OcrFailed.
     """
     extracted = _extract(path, max_pages)
     if not extracted:
@@ -549,7 +555,7 @@ def read_pdf(path: Path, sha256: str, max_pages: int = 300, jobs: int | None = N
     if scanned:
         from extract.ocr import OcrSettings, ocr_pdf_pages  # OpenCV only for scans
 
-        ocr_rows = ocr_pdf_pages(path, scanned, OcrSettings.from_env(jobs))
+        ocr_rows = ocr_pdf_pages(path, scanned, OcrSettings.from_env(jobs, on_page))
     pages = [
         Page(number, layout_rows(*content), "text", width, height)
         if content is not None

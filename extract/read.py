@@ -14,7 +14,7 @@ import re
 import stat
 from pathlib import Path
 
-from extract.document import Document
+from extract.document import Document, PageDone
 from extract.docx import read_docx
 from extract.errors import (
     EmptyFile,
@@ -53,11 +53,11 @@ _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
 }
 
 
-def read_document(path: Path, jobs: int | None = None) -> Document:
+def read_document(path: Path, jobs: int | None = None, on_page: PageDone | None = None) -> Document:
     """Read any supported report file into a Document, or raise the GongkaiError that says why.
 
     `jobs`: pages OCR'd at once for scans and images (None: GONGKAI_OCR_JOBS, else the
-    number of usable cores).
+    number of usable cores); `on_page(done, total)` hears of each OCR'd page.
     """
     data = _read_checked(path)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -65,11 +65,11 @@ def read_document(path: Path, jobs: int | None = None) -> Document:
     if kind == "pdf":
         from extract.pdf import read_pdf
 
-        return read_pdf(path, sha256, max_pages=max_pages(), jobs=jobs)
+        return read_pdf(path, sha256, max_pages=max_pages(), jobs=jobs, on_page=on_page)
     if kind == "image":
         from extract.image import read_image  # Pillow, NumPy and OpenCV only for images
 
-        return read_image(path, sha256, max_pages=max_pages(), jobs=jobs)
+        return read_image(path, sha256, max_pages=max_pages(), jobs=jobs, on_page=on_page)
     if kind == "docx":
         return read_docx(path, sha256)
     if kind == "html":

@@ -42,7 +42,7 @@ def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -
     tell = progress or (lambda stage, page, pages: None)
     started = time.perf_counter()
     tell("reading", None, None)
-    document = read_document(path, jobs)
+    document = read_document(path, jobs, on_page=lambda done, total: tell("reading", done, total))
     read = time.perf_counter()
     pages = len(document.pages)
     tell("parsing", pages, pages)

@@ -151,7 +151,7 @@ class _Terminal(io.StringIO):
 def test_progress_line_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    progress = _Progress("scan.pdf", 2)
+    progress = _Progress("scan.pdf", 2, None)
     progress.step()
     progress.step()
     progress.close()
@@ -159,7 +159,7 @@ def test_progress_line_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
 
     piped = io.StringIO()
     monkeypatch.setattr("sys.stderr", piped)
-    progress = _Progress("scan.pdf", 2)
+    progress = _Progress("scan.pdf", 2, None)
     progress.step()
     progress.close()
     assert piped.getvalue() == ""
