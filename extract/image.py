@@ -65,10 +65,28 @@ def _gray(array: np.ndarray, channels_order: str) -> np.ndarray:
     return cv2.cvtColor(array, code)
 
 
+class _Closing:
+    """An open input that a `with` block closes: the file behind a PageSource."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 # --- image files --------------------------------------------------------------------------
 
 
-class ImageFile:
+class ImageFile(_Closing):
     """A PNG, JPEG, TIFF (one page per frame), GIF, BMP or WebP file."""
 
     def __init__(self, path: Path, max_pixels: int) -> None:
@@ -93,15 +111,7 @@ class ImageFile:
             raise FileAccess(f"cannot read file: {exc.strerror or exc}") from None
         self.count: int = getattr(self._image, "n_frames", 1)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._image.close()
 
     def page(self, number: int) -> PageImage:
@@ -140,7 +150,7 @@ def _declared_dpi(declared: object, size: tuple[int, int]) -> float:
 # --- PDF pages ----------------------------------------------------------------------------
 
 
-class PdfPages:
+class PdfPages(_Closing):
     """Pages of a PDF as images: the page's own scan when it is nothing but one upright
     full-page image (no resampling, native resolution), else rendered at `dpi`.
 
@@ -159,15 +169,7 @@ class PdfPages:
         except pypdfium2.PdfiumError as exc:
             raise CorruptFile(f"not a readable PDF: {exc}") from None
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._pdf.close()
 
     def page(self, number: int) -> PageImage:
