@@ -28,6 +28,9 @@ class Cell:
     text: str
     bbox: BBox | None = None
     confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
+    """Other readings an OCR engine found for the cell, best first.  The parser may take one
+    where it alone makes the table's own arithmetic hold; it never takes one otherwise."""
 
     @property
     def x_center(self) -> float | None:
