@@ -205,8 +205,9 @@ _SECTION_OF_RULE = {
 def check_rules(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Evaluate rules 1–4: one check per evaluable instance, one summary per rule otherwise.
 
-    An instance with a blank operand cannot be judged; each rule then gets one `ok` entry
-    saying how many instances were not evaluated and which, so `checks` shows every rule.
+    An instance with a blank operand cannot be judged; each rule then gets one entry with
+    `ok` null saying how many instances were not evaluated and which, so `checks` shows
+    every rule.
     """
     if report.get("edition") == "pre2019":
         return [dict(_UNSUPPORTED_FORMAT)]
@@ -239,8 +240,9 @@ def check_previous_year(
 
 
 def _judge(equations: Iterable[_Equation], sections: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One check per equation whose cells are all numbers, then per rule one `ok` entry
-    naming the instances left unevaluated, or saying the table is absent."""
+    """One check per equation whose cells are all numbers, then per rule one entry with
+    `ok` null (not judged, never "fine") naming the instances left unevaluated, or saying
+    the table is absent."""
     evaluated: dict[str, list[dict[str, Any]]] = {rule: [] for rule in sections}
     skipped: dict[str, list[str]] = {rule: [] for rule in sections}
     for eq in equations:
@@ -263,7 +265,7 @@ def _judge(equations: Iterable[_Equation], sections: Mapping[str, str]) -> list[
             continue
         else:
             detail = f"not evaluated: {sections[rule]} table absent"
-        checks.append({"rule": rule, "ok": True, "detail": detail})
+        checks.append({"rule": rule, "ok": None, "detail": detail})
     return checks
 
 

@@ -98,7 +98,7 @@ def header(language: str = "en") -> list[str]:
 
 def record(stored: Stored, report: dict[str, Any]) -> list[Any]:
     """One report's row: metadata, then every contract cell (None when blank or absent)."""
-    failed = dict.fromkeys(c["rule"] for c in report.get("checks", []) if not c.get("ok"))
+    failed = dict.fromkeys(c["rule"] for c in report.get("checks", []) if c.get("ok") is False)
     meta = {
         **stored.as_json(),
         "edition": report.get("edition"),

@@ -113,7 +113,7 @@ def test_rule5_compares_carried_over_with_last_years_carried_forward(archive: Ar
             assert check["ok"] == (this[column] == last[column])
             assert f"{year - 1} carried_forward {last[column]}" in check["detail"]
     assert all(check["ok"] for check in _rule5(reports[2022]))  # 2021 stored after 2022
-    failed = [check["detail"] for check in _rule5(reports[2023]) if not check["ok"]]
+    failed = [check["detail"] for check in _rule5(reports[2023]) if check["ok"] is False]
     assert failed == [
         "natural_person: carried_over 0 ≠ 2022 carried_forward 1",
         "total: carried_over 0 ≠ 2022 carried_forward 1",

@@ -411,7 +411,7 @@ def _assert_perfect(report: dict[str, Any], truth: dict[str, Any]) -> None:
     )
     assert result.perfect, f"{result.fields_right}/{result.fields_total} fields right\n{wrong}"
     assert (report["agency"], report["year"]) == (truth["agency"], truth["year"])
-    failed = sorted({check["rule"] for check in report["checks"] if not check["ok"]})
+    failed = sorted({check["rule"] for check in report["checks"] if check["ok"] is False})
     assert failed == sorted(truth["meta"]["failed_rules"])
 
 

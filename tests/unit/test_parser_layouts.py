@@ -47,7 +47,7 @@ def table_values(report: dict[str, Any], section: str = "applications") -> dict[
 
 
 def failed_rules(report: dict[str, Any]) -> list[str]:
-    return [check["detail"] for check in report["checks"] if not check["ok"]]
+    return [check["detail"] for check in report["checks"] if check["ok"] is False]
 
 
 # ---------------------------------------------------------------- the fixture report
@@ -1050,7 +1050,7 @@ def test_inconsistent_table_keeps_its_printed_numbers_and_reports_the_failed_rul
 
     assert table_values(report)["granted"] == (20, 3, 1, 1, 1, 1, 28)
     assert report["inferred"] == []
-    failed = {(c["rule"], c["detail"].split(":")[0]) for c in report["checks"] if not c["ok"]}
+    failed = {(c["rule"], c["detail"].split(":")[0]) for c in report["checks"] if c["ok"] is False}
     assert failed == {("rule1", "granted"), ("rule3", "total")}
 
 

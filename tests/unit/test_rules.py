@@ -67,7 +67,7 @@ def add(report: dict[str, Any], row: str, column: str, n: int) -> None:
 
 
 def failed(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for c in check_rules(report) if not c["ok"]]
+    return [c for c in check_rules(report) if c["ok"] is False]
 
 
 # --- constants -------------------------------------------------------------------------
@@ -205,17 +205,17 @@ def test_blank_cells_give_one_not_evaluated_entry_per_rule() -> None:
     assert summaries == [
         {
             "rule": "rule1",
-            "ok": True,
+            "ok": None,
             "detail": "not evaluated: 2 instances have blank cells (granted, unable_unclear)",
         },
         {
             "rule": "rule3",
-            "ok": True,
+            "ok": None,
             "detail": "not evaluated: 2 instances have blank cells (natural_person, total)",
         },
         {
             "rule": "rule4",
-            "ok": True,
+            "ok": None,
             "detail": "not evaluated: 1 instance has blank cells (litigation_direct)",
         },
     ]
@@ -229,7 +229,7 @@ def test_absent_tables_are_reported_not_evaluated() -> None:
     report["applications"] = {}
     report["reviews_and_lawsuits"] = {}
     assert check_rules(report) == [
-        {"rule": r, "ok": True, "detail": f"not evaluated: {s} table absent"}
+        {"rule": r, "ok": None, "detail": f"not evaluated: {s} table absent"}
         for r, s in (
             ("rule1", "applications"),
             ("rule2", "applications"),
@@ -246,7 +246,7 @@ def test_absent_row_makes_its_column_rules_unevaluable() -> None:
     assert summary == [
         {
             "rule": "rule2",
-            "ok": True,
+            "ok": None,
             "detail": "not evaluated: 7 instances have blank cells (natural_person, "
             "commercial_enterprise, research_institution, social_organization, "
             "legal_service_agency, other_organization, total)",
