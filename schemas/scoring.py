@@ -12,6 +12,12 @@ benchmark and the tests agree on what "right" means:
 - paths in `meta.ambiguous` are not scored;
 - a key missing from the output is wrong;
 - numbers are equal within 1e-6 (money is a decimal number of 万元).
+
+A scored field that is not right is either a miss (null or missing where the truth has a
+number: the reader lost it, a reviewer fills it) or *wrong* (the output holds a number the
+report does not print there, or one the arithmetic does not force and `inferred` does not
+declare). Wrong values are counted apart because they are worse than misses: nothing marks
+them for a reviewer.
 """
 
 from __future__ import annotations
@@ -36,17 +42,25 @@ MISSING: Final = _Missing()
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
+    """`wrong`: the output holds a value (not null, not missing) other than the truth's."""
+
     path: str
     expected: Any
     got: Any
+    wrong: bool = False
 
 
 @dataclass(slots=True)
 class Score:
-    """Counts for one report; `mismatches` also names a wrong agency, year or edition."""
+    """Counts for one report; `mismatches` also names a wrong agency, year or edition.
+
+    `wrong` counts the scored table fields that hold a wrong number (see the module notes);
+    a wrong agency, year or edition is flagged in `mismatches` but not counted there.
+    """
 
     fields_total: int = 0
     fields_right: int = 0
+    wrong: int = 0
     nonzero_total: int = 0
     nonzero_right: int = 0
     agency_ok: bool = False
@@ -77,7 +91,7 @@ def score(report: Mapping[str, Any], truth: Mapping[str, Any]) -> Score:
         ok = _same(expected, got)
         setattr(result, f"{key}_ok", ok)
         if not ok:
-            result.mismatches.append(Mismatch(key, expected, got))
+            result.mismatches.append(Mismatch(key, expected, got, _holds_value(got)))
 
     for path, expected in _leaves(truth):
         if path in ambiguous:
@@ -95,7 +109,9 @@ def score(report: Mapping[str, Any], truth: Mapping[str, Any]) -> Score:
             result.nonzero_total += 1
             result.nonzero_right += ok
         if not ok:
-            result.mismatches.append(Mismatch(path, expected, got))
+            wrong = _is_number(got)  # else a miss: null, missing, or not a number at all
+            result.wrong += wrong
+            result.mismatches.append(Mismatch(path, expected, got, wrong))
     return result
 
 
@@ -124,6 +140,10 @@ def _lookup(document: Mapping[str, Any], path: str) -> Any:
             return MISSING
         value = value[part]
     return value
+
+
+def _holds_value(value: Any) -> bool:
+    return value is not None and value is not MISSING
 
 
 def _is_number(value: Any) -> bool:

@@ -74,7 +74,32 @@ def test_wrong_nonzero_cell_counts_in_both_totals() -> None:
     result = score(report, truth)
     assert result.fields_right == result.fields_total - 1
     assert result.nonzero_right == result.nonzero_total - 1
-    assert result.mismatches == [Mismatch("applications/new_received/total", 3, 4)]
+    assert result.mismatches == [Mismatch("applications/new_received/total", 3, 4, wrong=True)]
+    assert result.wrong == 1
+
+
+def test_null_for_a_number_is_a_miss_and_a_number_for_a_blank_is_wrong() -> None:
+    truth = _truth()
+    report = _report(truth)
+    _set(report, "applications/new_received/natural_person", None)  # lost: a miss
+    _set(report, "active_disclosure/regulations/in_force", 0)  # blank read as 0: wrong
+    result = score(report, truth)
+    assert result.fields_right == result.fields_total - 2
+    assert result.wrong == 1
+    assert {m.path: m.wrong for m in result.mismatches} == {
+        "active_disclosure/regulations/in_force": True,
+        "applications/new_received/natural_person": False,
+    }
+
+
+def test_missing_key_is_a_miss_not_a_wrong_value() -> None:
+    truth = _truth()
+    report = _report(truth)
+    del report["applications"]
+    result = score(report, truth)
+    assert result.fields_right == result.fields_total - 2
+    assert result.wrong == 0
+    assert not any(m.wrong for m in result.mismatches)
 
 
 def test_missing_key_and_missing_section_are_wrong() -> None:
@@ -113,7 +138,9 @@ def test_non_numbers_never_equal_numbers(expected: int, got: Any) -> None:
     _set(truth, path, expected)
     report = _report(truth)
     _set(report, path, got)
-    assert score(report, truth).mismatches == [Mismatch(path, expected, got)]
+    result = score(report, truth)
+    assert result.mismatches == [Mismatch(path, expected, got)]
+    assert result.wrong == 0  # not a number: the schema rejects it, no reader is misled
 
 
 def test_devset_inferable_accepts_null_or_forced_value_listed_in_inferred() -> None:
@@ -123,11 +150,15 @@ def test_devset_inferable_accepts_null_or_forced_value_listed_in_inferred() -> N
     assert score(report, truth).perfect  # null, as printed
 
     _set(report, path, 7)
-    assert not score(report, truth).perfect  # forced value, but not declared as inferred
+    result = score(report, truth)
+    assert not result.perfect  # forced value, but not declared as inferred
+    assert result.wrong == 1
     report["inferred"] = [path]
     assert score(report, truth).perfect
     _set(report, path, 8)
-    assert not score(report, truth).perfect
+    result = score(report, truth)
+    assert not result.perfect
+    assert result.mismatches == [Mismatch(path, None, 8, wrong=True)]
 
 
 def test_seed_inferable_accepts_null_or_forced_value_held_in_truth() -> None:
@@ -162,7 +193,22 @@ def test_agency_year_edition_mismatches_are_reported() -> None:
     result = score(report, truth)
     assert result.fields_right == result.fields_total
     assert not (result.agency_ok or result.year_ok or result.edition_ok)
-    assert [m.path for m in result.mismatches] == ["agency", "year", "edition"]
+    assert [(m.path, m.wrong) for m in result.mismatches] == [
+        ("agency", True),
+        ("year", True),
+        ("edition", True),
+    ]
+    assert result.wrong == 0  # counts table fields only
+
+
+def test_null_agency_or_year_is_a_miss() -> None:
+    truth = _truth()
+    report = _report(truth)
+    report.update(agency=None, year=None)
+    assert [(m.path, m.wrong) for m in score(report, truth).mismatches] == [
+        ("agency", False),
+        ("year", False),
+    ]
 
 
 def test_null_agency_in_truth_requires_null() -> None:
