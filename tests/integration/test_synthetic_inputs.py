@@ -18,9 +18,8 @@ import html
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -30,256 +29,15 @@ import pytest
 from schemas.scoring import score
 from worker.pipeline import process_file
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
+from bench.render import Table, report_blocks, title_lines
+
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 RENDERED = ("dev-03", "dev-04", "dev-06", "dev-09")  # 2019 元, 2021 blanks, 2019 two-line, 2021 bad
 
 
 def _truth(name: str) -> dict[str, Any]:
     return json.loads((DEVSET / f"{name}.truth.json").read_text(encoding="utf-8"))
-
-
-# ---------------------------------------------------------------- a table model with merges
-
-
-@dataclass(frozen=True)
-class C:
-    """One printed cell: its text and how many grid columns / rows it covers."""
-
-    text: str
-    colspan: int = 1
-    rowspan: int = 1
-
-
-Table = list[list[C]]
-
-
-def _fmt(value: Any) -> str:
-    """A cell as a report prints it: blank for null, no trailing zeros on money."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        text = f"{value:.6f}".rstrip("0").rstrip(".")
-        return text or "0"
-    return str(value)
-
-
-def _values(cells: dict[str, Any], keys: Sequence[str]) -> list[C]:
-    return [C(_fmt(cells.get(key))) for key in keys]
-
-
-APPLICANTS = (
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_organization",
-    "legal_service_agency",
-    "other_organization",
-    "total",
-)
-# (row key, group label printed in a merged cell to its left, or None; the row's own label)
-GROUPS_2021: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "（三）不予公开",
-        (
-            ("withheld_state_secret", "1.属于国家秘密"),
-            ("withheld_prohibited_by_law", "2.其他法律行政法规禁止公开"),
-            ("withheld_security_stability", "3.危及“三安全一稳定”"),
-            ("withheld_third_party", "4.保护第三方合法权益"),
-            ("withheld_internal_affairs", "5.属于三类内部事务信息"),
-            ("withheld_process_information", "6.属于四类过程性信息"),
-            ("withheld_enforcement_files", "7.属于行政执法案卷"),
-            ("withheld_inquiry_matters", "8.属于行政查询事项"),
-        ),
-    ),
-    (
-        "（四）无法提供",
-        (
-            ("unable_not_held", "1.本机关不掌握相关政府信息"),
-            ("unable_needs_creation", "2.没有现成信息需要另行制作"),
-            ("unable_unclear", "3.补正后申请内容仍不明确"),
-        ),
-    ),
-    (
-        "（五）不予处理",
-        (
-            ("not_processed_complaint", "1.信访举报投诉类申请"),
-            ("not_processed_duplicate", "2.重复申请"),
-            ("not_processed_publication", "3.要求提供公开出版物"),
-            ("not_processed_excessive", "4.无正当理由大量反复申请"),
-            ("not_processed_confirmation", "5.要求行政机关确认或重新出具已获取信息"),
-        ),
-    ),
-)
-OTHER_2021 = (
-    "（六）其他处理",
-    (
-        (
-            "other_overdue_correction",
-            "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        ),
-        (
-            "other_overdue_fee",
-            "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        ),
-        ("other_misc", "3.其他"),
-    ),
-)
-
-
-def applications_table(apps: dict[str, dict[str, Any]], edition: str) -> Table:
-    """Section 三 as printed: three label columns, merged group cells, seven value columns."""
-
-    def row(key: str) -> list[C]:
-        return _values(apps[key], APPLICANTS)
-
-    groups = [*GROUPS_2021, OTHER_2021] if edition == "2021" else list(GROUPS_2021)
-    results: Table = [
-        [C("（一）予以公开", colspan=2), *row("granted")],
-        [
-            C("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", colspan=2),
-            *row("partially_granted"),
-        ],
-    ]
-    for group, members in groups:
-        for index, (key, label) in enumerate(members):
-            lead = [C(group, rowspan=len(members))] if index == 0 else []
-            results.append([*lead, C(label), *row(key)])
-    if edition == "2019":
-        results.append([C("（六）其他处理", colspan=2), *row("other_processing")])
-    results.append([C("（七）总计", colspan=2), *row("total_processed")])
-    results[0].insert(0, C("三、本年度办理结果", rowspan=len(results)))
-    return [
-        [
-            C("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3),
-            C("申请人情况", colspan=7),
-        ],
-        [C("自然人", rowspan=2), C("法人或其他组织", colspan=5), C("总计", rowspan=2)],
-        [C("商业企业"), C("科研机构"), C("社会公益组织"), C("法律服务机构"), C("其他")],
-        [C("一、本年新收政府信息公开申请数量", colspan=3), *row("new_received")],
-        [C("二、上年结转政府信息公开申请数量", colspan=3), *row("carried_over")],
-        *results,
-        [C("四、结转下年度继续办理", colspan=3), *row("carried_forward")],
-    ]
-
-
-REVIEW_GROUPS = (
-    "administrative_reconsideration",
-    "litigation_direct",
-    "litigation_after_reconsideration",
-)
-REVIEW_FIELDS = ("upheld", "corrected", "other", "pending", "total")
-REVIEW_HEADERS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
-
-
-def reviews_table(reviews: dict[str, dict[str, Any]]) -> Table:
-    return [
-        [C("行政复议", colspan=5), C("行政诉讼", colspan=10)],
-        [
-            *(C(text, rowspan=2) for text in REVIEW_HEADERS),
-            C("未经复议直接起诉", colspan=5),
-            C("复议后起诉", colspan=5),
-        ],
-        [C(text) for text in REVIEW_HEADERS * 2],
-        [cell for group in REVIEW_GROUPS for cell in _values(reviews[group], REVIEW_FIELDS)],
-    ]
-
-
-def active_table(active: dict[str, dict[str, Any]], edition: str, yuan: bool) -> Table:
-    """Section 二 in one four-column table; one-value rows merge their value cells."""
-
-    def block(item: str, headers: Sequence[str], rows: Sequence[tuple[str, str]]) -> Table:
-        span = 4 - len(headers) if len(headers) < 3 else 1
-        keys = [key for key, _ in rows]
-        columns = list(active[keys[0]])
-        table: Table = [
-            [C(f"第二十条第（{item}）项", colspan=4)],
-            [C("信息内容"), *(C(h, colspan=span if i == 0 else 1) for i, h in enumerate(headers))],
-        ]
-        for key, label in rows:
-            values = _values(active[key], columns)
-            if key == "centralized_procurement" and yuan and active[key]["amount"] is not None:
-                values[-1] = C(_fmt(round(active[key]["amount"] * 10000, 4)))
-            if span > 1:
-                values = [C(values[0].text, colspan=span), *values[1:]]
-            table.append([C(label), *values])
-        return table
-
-    if edition == "2021":
-        return [
-            *block(
-                "一",
-                ("本年制发件数", "本年废止件数", "现行有效件数"),
-                (("regulations", "规章"), ("normative_documents", "行政规范性文件")),
-            ),
-            *block("五", ("本年处理决定数量",), (("administrative_licensing", "行政许可"),)),
-            *block(
-                "六",
-                ("本年处理决定数量",),
-                (
-                    ("administrative_punishment", "行政处罚"),
-                    ("administrative_enforcement", "行政强制"),
-                ),
-            ),
-            *block(
-                "八", ("本年收费金额（单位：万元）",), (("administrative_fees", "行政事业性收费"),)
-            ),
-        ]
-    change = ("上一年项目数量", "本年增/减", "处理决定数量")
-    return [
-        *block(
-            "一",
-            ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
-            (("regulations", "规章"), ("normative_documents", "规范性文件")),
-        ),
-        *block(
-            "五",
-            change,
-            (
-                ("administrative_licensing", "行政许可"),
-                ("other_external_services", "其他对外管理服务事项"),
-            ),
-        ),
-        *block(
-            "六",
-            change,
-            (("administrative_punishment", "行政处罚"), ("administrative_enforcement", "行政强制")),
-        ),
-        *block("八", change[:2], (("administrative_fees", "行政事业性收费"),)),
-        *block(
-            "九",
-            ("采购项目数量", "采购总金额（元）" if yuan else "采购总金额（万元）"),
-            (("centralized_procurement", "政府集中采购"),),
-        ),
-    ]
-
-
-def _title_lines(truth: dict[str, Any]) -> list[str]:
-    if truth["meta"].get("hard") == "two_line_title":
-        return [truth["agency"], f"{truth['year']}年政府信息公开工作年度报告"]
-    return [f"{truth['agency']}{truth['year']}年政府信息公开工作年度报告"]
-
-
-def report_blocks(truth: dict[str, Any], yuan: bool) -> list[str | Table]:
-    """The report in reading order: prose paragraphs and tables."""
-    edition = truth["edition"]
-    return [
-        *_title_lines(truth),
-        "一、总体情况",
-        f"{truth['year']}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》，"
-        "坚持以公开为常态、不公开为例外，全面推进决策、执行、管理、服务、结果公开。",
-        "二、主动公开政府信息情况",
-        active_table(truth["active_disclosure"], edition, yuan),
-        "三、收到和处理政府信息公开申请情况",
-        applications_table(truth["applications"], edition),
-        "四、政府信息公开行政复议、行政诉讼情况",
-        reviews_table(truth["reviews_and_lawsuits"]),
-        "五、存在的主要问题及改进情况",
-        "政策解读形式还不够丰富。下一步将进一步拓宽公开渠道，提升公开质量。",
-        "六、其他需要报告的事项",
-        "本年度未收取信息处理费。",
-        truth["agency"],
-        f"{truth['year'] + 1}年1月20日",
-    ]
 
 
 # ---------------------------------------------------------------- saved web page
@@ -301,7 +59,7 @@ def _html_table(table: Table) -> str:
 def write_html(path: Path, truth: dict[str, Any], *, layout_table: bool) -> None:
     """A page as government sites save it: GBK bytes, navigation, the article's tables."""
     blocks = report_blocks(truth, yuan=False)
-    title_count = len(_title_lines(truth))
+    title_count = len(title_lines(truth))
     title = "<br/>".join(html.escape(line) for line in blocks[:title_count])
     body = []
     for block in blocks[title_count:]:
@@ -314,7 +72,7 @@ def write_html(path: Path, truth: dict[str, Any], *, layout_table: bool) -> None
         article = f'<table width="100%"><tr><td>{article}</td></tr></table>'
     page = f"""<!DOCTYPE html>
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"/>
-<title>{html.escape("".join(_title_lines(truth)))}</title>
+<title>{html.escape("".join(title_lines(truth)))}</title>
 <script type="text/javascript">var nav = "首页";</script>
 <style>td {{ border: 1px solid #000; }}</style></head>
 <body><div class="nav">首页 &gt; 政务公开 &gt; 政府信息公开年报</div>
