@@ -40,10 +40,19 @@ _IMAGE_MAGIC = (
     b"MM\x00*",  # TIFF, big-endian
 )
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PREAMBLE = r"(?:\s*(?:<!--.*?-->|<\?.*?\?>|<!\[[^\]]*\]>))*\s*"
 _HTML_START = re.compile(
-    r"(?:\s*(?:<!--.*?-->|<\?.*?\?>))*\s*<(?:html|!doctype\s+html|table|head|body|meta)\b",
+    _PREAMBLE + r"<(?:html|!doctype\s+html|table|head|body|meta)\b", re.IGNORECASE | re.DOTALL
+)
+# A saved excerpt (a CMS article's <div class=TRS_Editor>, a Word export's body) opens with a
+# block tag.  Markdown may open with one too (<p align="center">), so such a start counts as
+# a page only when no markdown heading or pipe-table rule follows.
+_FRAGMENT_START = re.compile(
+    _PREAMBLE + r"<(?:div|p|style|span|font|center|section|article|h[1-6]|title|link|script"
+    r"|colgroup|tbody|tr|o:p)[\s/>]",
     re.IGNORECASE | re.DOTALL,
 )
+_MARKDOWN_BLOCK = re.compile(r"^ {0,3}(?:#{1,6}[ \t]|\|?[ \t]*:?-{3,}:?[ \t]*\|)", re.MULTILINE)
 
 _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
     "doc": (UnsupportedInput, "legacy .doc is not supported; save as .docx or PDF"),
@@ -150,16 +159,25 @@ def _read_checked(path: Path) -> bytes:
 
 
 def _starts_like_html(data: bytes) -> bool:
-    """The first tag, after BOM, whitespace, comments and an XML declaration, opens a page.
+    """The first tag, after BOM, whitespace, comments, Word's `<![if ...]>` and an XML
+    declaration, opens a page or a page's article.
 
     Saved pages often start with `<!-- saved from url=... -->` or `<?xml ...?>`; a markdown
     text that merely mentions a tag further on does not start with one.
     """
+    head = _head(data, 1024)
+    if _HTML_START.match(head):
+        return True
+    return _FRAGMENT_START.match(head) is not None and not _MARKDOWN_BLOCK.search(
+        _head(data, 65536)
+    )
+
+
+def _head(data: bytes, size: int) -> str:
+    """The first `size` characters or so, decoded only as far as ASCII markup needs."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = data[:2048].decode("utf-16", errors="ignore")
-    else:
-        head = data.removeprefix(codecs.BOM_UTF8)[:1024].decode("latin-1")
-    return _HTML_START.match(head) is not None
+        return data[: 2 * size].decode("utf-16", errors="ignore")
+    return data.removeprefix(codecs.BOM_UTF8)[:size].decode("latin-1")
 
 
 def _is_bmp(data: bytes) -> bool:

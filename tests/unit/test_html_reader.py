@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from extract.document import Row
 from extract.html import read_html
+from extract.read import sniff
 
 
 def _read(tmp_path: Path, html: str, encoding: str = "utf-8") -> list[Row]:
@@ -91,3 +94,26 @@ def test_mislabelled_gb2312_page_holding_gbk(tmp_path: Path) -> None:
 
 def test_undeclared_gbk_falls_back_to_gb18030(tmp_path: Path) -> None:
     assert _cells(_read(tmp_path, "<p>行政处罚</p>", "gbk")) == [["行政处罚"]]
+
+
+@pytest.mark.parametrize(
+    ("start", "kind"),
+    [
+        ('<div class=TRS_Editor><style type="text/css">.TRS_Editor P{}</style><p>规章</p>', "html"),
+        (
+            "<p>&nbsp;</p>\n<div class=Custom_UnionStyle><table><tr><td>规章</td></tr></table>",
+            "html",
+        ),
+        ("<style>td { border: 1px }</style>\n<div><table></table></div>", "html"),
+        ("<![if !supportEmptyParas]><![endif]><div class=WordSection1><p class=MsoNormal>", "html"),
+        ("\r\n  <tbody><tr><td>规章</td><td>0</td></tr></tbody>", "html"),
+        # markdown may open with a tag too; its headings and pipe tables keep it text
+        ('<div align="center">\n\n# 某某局2021年政府信息公开工作年度报告\n\n</div>\n', "text"),
+        ('<p align="center">规章</p>\n\n| 信息内容 | 本年制发件数 |\n| --- | --- |\n', "text"),
+        ("<b>一、</b>总体情况", "text"),
+    ],
+)
+def test_an_article_excerpt_is_a_page(start: str, kind: str) -> None:
+    """A saved article's own markup, with no <html> or <body> around it, is a web page."""
+    assert sniff(start.encode()) == kind
+    assert sniff(start.encode("gbk")) == kind
