@@ -178,6 +178,16 @@ EDITION_2019_HEADERS = re.compile(r"新制作|新公开|对外公开总|上一�
 
 ACTIVE_NAMES = {label.key: label.printed for label in ACTIVE_LABELS}
 
+# A table's own header words: without a title, a table is only taken where two of them are
+# printed with it (prose names 行政许可 or 行政复议, not 本年制发件数 and 结果纠正).
+TABLE_ANCHORS: dict[str, re.Pattern[str]] = {
+    "active_disclosure": re.compile(
+        f"{EDITION_2021_HEADERS.pattern}|{EDITION_2019_HEADERS.pattern}|信息内容"
+    ),
+    "applications": re.compile(r"自然人|商业企业|科研机构|社会公益组织|法律服务机构|申请人情况"),
+    "reviews_and_lawsuits": re.compile(r"维持|纠正|尚未审结|未经复议|复议后起诉"),
+}
+
 
 def match_active_row(text: str) -> str | None:
     for label in ACTIVE_LABELS:

@@ -30,8 +30,10 @@ class Value:
 
     @property
     def digits(self) -> str:
-        """The bare digit run, for splitting values that were printed with no separators."""
-        return self.text if self.text.isdigit() else ""
+        """The bare digit run, for splitting values that were printed with no separators;
+        a leading minus stays (it signs the run's first value: `-1589` → -15, 89)."""
+        unsigned = self.text.removeprefix("-")
+        return self.text if unsigned.isdigit() else ""
 
 
 def normalize(text: str) -> str:
@@ -59,7 +61,8 @@ def parse_value(text: str) -> Value | None:
 
 # A digit run inside text is a value unless it is part of the words around it: an item
 # number (`1.` `2、`), a date or count with its unit (`2021年`, `4位`), a document number.
-_EMBEDDED = re.compile(r"(?<![\d.第〔\[（(号])(\d+(?:\.\d+)?)(?![\d])")
+_EMBEDDED = re.compile(r"(?:(?<=\d)|(?<![\d.第〔\[（(号]))([+-]?\d+(?:\.\d+)?)(?![\d])")
+_SIGN = "+-"
 _UNIT_AFTER = re.compile(
     r"^(?:年|月|日|号|条|项|位|件|个|次|人|%|％|余|多|万|亿|元|类|期|家|批|名)"
 )
@@ -77,6 +80,8 @@ def embedded_values(text: str) -> list[tuple[int, int, Value]]:
     for match in _EMBEDDED.finditer(text):
         start, end = match.span(1)
         run = match.group(1)
+        if run[0] not in _SIGN and start and text[start - 1].isdigit():
+            continue  # the tail of a run the pattern refused where it starts
         rest = text[end:]
         if _UNIT_AFTER.match(rest):
             continue

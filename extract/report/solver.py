@@ -114,6 +114,10 @@ def _digit_pieces(token: Token, most: int) -> Iterator[list[Number]]:
         if most >= 1:
             yield [number] if number is not None else [None]
         return
+    if digits.startswith("-"):  # the sign belongs to the first value of the run
+        for numbers in _split_digits(digits[1:], most):
+            yield [-numbers[0], *numbers[1:]]
+        return
     yield from _split_digits(digits, most)
 
 
