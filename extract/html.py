@@ -21,7 +21,7 @@ from pathlib import Path
 from extract.document import Cell, Document, Page, Row
 from extract.normalize import decode_text, normalize_space
 
-_SKIPPED = frozenset({"script", "style", "head", "nav", "noscript", "template"})
+_SKIPPED = frozenset({"script", "style", "head", "nav", "noscript", "template", "xml"})
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
@@ -48,6 +48,14 @@ _IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "p": (frozenset({"p"}), frozenset({"td", "th", "table", "div", "li"})),
     "body": (frozenset({"head"}), frozenset()),
 }
+# What a browser does not show: `display:none`, and the `hidden` attribute.
+_HIDDEN = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+# A spacer cell Word and CMS editors add for layout: no width at all.
+_ZERO_WIDTH = re.compile(r"(?:^|;)\s*width\s*:\s*0(?:\.0*)?[a-z]*\s*(?:;|$)", re.IGNORECASE)
+# Layout whitespace between two inline elements (one <span> per character, indented): it
+# is no part of a cell's number, so `<span>1</span>\n  <span>2</span>` reads 12.
+_LAYOUT = "\x00"
+_NUMBER = re.compile(r"[+\-－＋]?[\d０-９]+(?:[,，.．][\d０-９]+)*")
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 
 
@@ -55,6 +63,16 @@ _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.
 class _Element:
     tag: str
     children: list[_Element | str] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hidden(self) -> bool:
+        return "hidden" in self.attrs or bool(_HIDDEN.search(self.attrs.get("style", "")))
+
+    @property
+    def zero_width(self) -> bool:
+        width = self.attrs.get("width", "").strip()
+        return width in ("0", "0px") or bool(_ZERO_WIDTH.search(self.attrs.get("style", "")))
 
 
 class _TreeBuilder(HTMLParser):
@@ -75,7 +93,7 @@ class _TreeBuilder(HTMLParser):
                     break
                 if open_tag in boundary:
                     break
-        element = _Element(tag)
+        element = _Element(tag, attrs={name: value or "" for name, value in attrs})
         self._open[-1].children.append(element)
         if tag not in _VOID:
             self._open.append(element)
@@ -110,7 +128,7 @@ class _RowWriter:
         if isinstance(node, str):
             self._prose.append(node)
             return
-        if node.tag in _SKIPPED:
+        if node.tag in _SKIPPED or node.hidden:
             return
         if node.tag == "br":
             self._flush()
@@ -139,7 +157,7 @@ class _RowWriter:
     def _write_table(self, table: _Element) -> None:
         index = self._tables
         for tr in _descendants(table, "tr"):
-            cells = [Cell(_cell_text(td)) for td in tr.children if _is_cell(td)]
+            cells = [Cell(text) for td in tr.children if (text := _cell_text(td)) is not None]
             if any(cell.text for cell in cells):
                 self.rows.append(Row(cells, table=index))
                 self._tables = index + 1
@@ -147,13 +165,19 @@ class _RowWriter:
 
 def read_html(path: Path, sha256: str) -> Document:
     """Read a saved web page into a one-page Document of prose and table rows."""
+    page = Page(number=1, rows=html_rows(_decode(path.read_bytes())), method="plain")
+    return Document(filename=path.name, sha256=sha256, pages=[page])
+
+
+def html_rows(markup: str) -> list[Row]:
+    """The prose and table rows of HTML text: a whole page, or a fragment such as the
+    `<table>` blocks markdown converters embed.  Tables are numbered from 0."""
     builder = _TreeBuilder()
-    builder.feed(_decode(path.read_bytes()))
+    builder.feed(markup)
     builder.close()
     writer = _RowWriter()
     writer.walk(builder.root)
-    page = Page(number=1, rows=writer.finish(), method="plain")
-    return Document(filename=path.name, sha256=sha256, pages=[page])
+    return writer.finish()
 
 
 def _decode(data: bytes) -> str:
@@ -165,10 +189,6 @@ def _decode(data: bytes) -> str:
     declared = match.group(1).decode("ascii") if match else None
     text = decode_text(data, declared)
     return text if text is not None else data.decode("utf-8", errors="replace")
-
-
-def _is_cell(node: _Element | str) -> bool:
-    return isinstance(node, _Element) and node.tag in _CELLS
 
 
 def _contains_table(node: _Element) -> bool:
@@ -185,18 +205,38 @@ def _descendants(node: _Element, tag: str) -> Iterator[_Element]:
                 yield from _descendants(child, tag)
 
 
-def _cell_text(node: _Element) -> str:
-    """A cell's text; line breaks and paragraphs inside it only separate words."""
+def _cell_text(node: _Element | str) -> str | None:
+    """A cell's text ("" for a blank cell); None for what is no cell: a hidden one, or an
+    empty zero-width spacer.  Line breaks and paragraphs inside a cell only separate words;
+    a cell that reads as one number once layout whitespace is gone is that number."""
+    if not isinstance(node, _Element) or node.tag not in _CELLS or node.hidden:
+        return None
     parts: list[str] = []
 
     def collect(element: _Element) -> None:
         for child in element.children:
             if isinstance(child, str):
-                parts.append(child)
-            elif child.tag not in _SKIPPED:
+                parts.append(_LAYOUT if child.isspace() else child)
+            elif child.tag not in _SKIPPED and not child.hidden:
                 if child.tag == "br" or child.tag in _BLOCKS:
                     parts.append("\n")
                 collect(child)
 
     collect(node)
-    return normalize_space("".join(parts))
+    text = "".join(parts)
+    number = _spaced_number(text)
+    if number is not None:
+        return number
+    text = normalize_space(text.replace(_LAYOUT, " "))
+    return None if not text and node.zero_width else text
+
+
+def _spaced_number(text: str) -> str | None:
+    """The number a cell spells one character per element (`<span>1</span> <span>2</span>`),
+    else None.  Pieces longer than a character could be two numbers, and a line break or
+    paragraph between pieces is the author's: neither is joined."""
+    pieces = [piece for piece in map(normalize_space, text.split(_LAYOUT)) if piece]
+    number = normalize_space(text.replace(_LAYOUT, ""))
+    if len(pieces) > 1 and all(len(piece) == 1 for piece in pieces) and _NUMBER.fullmatch(number):
+        return number
+    return None

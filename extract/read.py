@@ -45,13 +45,15 @@ _HTML_START = re.compile(
     _PREAMBLE + r"<(?:html|!doctype\s+html|table|head|body|meta)\b", re.IGNORECASE | re.DOTALL
 )
 # A saved excerpt (a CMS article's <div class=TRS_Editor>, a Word export's body) opens with a
-# block tag.  Markdown may open with one too (<p align="center">), so such a start counts as
-# a page only when no markdown heading or pipe-table rule follows.
+# block tag, or with a line or two copied from above the article (发布时间：…).  Markdown may
+# open with a tag too (<p align="center">), so such a start counts as a page only when no
+# markdown heading or pipe-table rule follows.
 _FRAGMENT_START = re.compile(
-    _PREAMBLE + r"<(?:div|p|style|span|font|center|section|article|h[1-6]|title|link|script"
-    r"|colgroup|tbody|tr|o:p)[\s/>]",
+    r"(?:[^<\n]{0,200}\n){0,2}" + _PREAMBLE
+    + r"<(?:div|p|style|span|font|center|section|article|h[1-6]|title|link|script"
+    r"|table|colgroup|tbody|tr|o:p)[\s/>]",
     re.IGNORECASE | re.DOTALL,
-)
+)  # fmt: skip
 _MARKDOWN_BLOCK = re.compile(r"^ {0,3}(?:#{1,6}[ \t]|\|?[ \t]*:?-{3,}:?[ \t]*\|)", re.MULTILINE)
 
 _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {

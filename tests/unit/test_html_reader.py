@@ -97,23 +97,58 @@ def test_undeclared_gbk_falls_back_to_gb18030(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "kind"),
+    ("start", "page"),
     [
-        ('<div class=TRS_Editor><style type="text/css">.TRS_Editor P{}</style><p>规章</p>', "html"),
+        ('<div class=TRS_Editor><style type="text/css">.TRS_Editor P{}</style><p>规章</p>', True),
         (
             "<p>&nbsp;</p>\n<div class=Custom_UnionStyle><table><tr><td>规章</td></tr></table>",
-            "html",
+            True,
         ),
-        ("<style>td { border: 1px }</style>\n<div><table></table></div>", "html"),
-        ("<![if !supportEmptyParas]><![endif]><div class=WordSection1><p class=MsoNormal>", "html"),
-        ("\r\n  <tbody><tr><td>规章</td><td>0</td></tr></tbody>", "html"),
+        ("<style>td { border: 1px }</style>\n<div><table></table></div>", True),
+        ("<![if !supportEmptyParas]><![endif]><div class=WordSection1><p class=MsoNormal>", True),
+        ("\r\n  <tbody><tr><td>规章</td><td>0</td></tr></tbody>", True),
+        ("发布时间：2023-01-18　来源：本机关\n<div class=TRS_Editor><p>规章</p>", True),
         # markdown may open with a tag too; its headings and pipe tables keep it text
-        ('<div align="center">\n\n# 某某局2021年政府信息公开工作年度报告\n\n</div>\n', "text"),
-        ('<p align="center">规章</p>\n\n| 信息内容 | 本年制发件数 |\n| --- | --- |\n', "text"),
-        ("<b>一、</b>总体情况", "text"),
+        ('<div align="center">\n\n# 某某局2021年政府信息公开工作年度报告\n\n</div>\n', False),
+        ('<p align="center">规章</p>\n\n| 信息内容 | 本年制发件数 |\n| --- | --- |\n', False),
+        ("<b>一、</b>总体情况", False),
     ],
 )
-def test_an_article_excerpt_is_a_page(start: str, kind: str) -> None:
+def test_an_article_excerpt_is_a_page(start: str, page: bool) -> None:
     """A saved article's own markup, with no <html> or <body> around it, is a web page."""
-    assert sniff(start.encode()) == kind
-    assert sniff(start.encode("gbk")) == kind
+    assert (sniff(start.encode()) == "html") is page
+    assert (sniff(start.encode("gbk")) == "html") is page
+
+
+def test_cms_and_word_cell_markup(tmp_path: Path) -> None:
+    """Padding, per-character spans, Word's <o:p> and <![if]>, hidden copies and zero-width
+    spacers: each printed cell is one cell, a blank-looking one a blank cell, in place."""
+    html = """<div class=TRS_Editor><table><colgroup><col width="120"><col span="7"></colgroup>
+      <tr><td width="0"></td><td><p>申请人</p><p>情况</p></td>
+          <td><p>社会</p><p>公益</p><p>组织</p></td><td>法律服务<br>机构</td>
+          <td style="width:0pt;border:none">&nbsp;</td></tr>
+      <tr><td width="0"></td><td><p>规&nbsp;章</p></td>
+          <td><p>&#160;<span>1</span>
+              <span>2</span>&#160;<span style="display:none">12</span></p></td>
+          <td><p class=MsoNormal><span lang=EN-US>&nbsp;<o:p></o:p></span></p></td>
+          <td style="width:0pt">\u3000</td></tr>
+      <![if !supportMisalignedColumns]><tr height=0><td width=56></td><td></td></tr><![endif]>
+    </table></div>"""
+    rows = _read(tmp_path, html)
+    assert _cells(rows) == [["申请人情况", "社会公益组织", "法律服务机构"], ["规章", "12", ""]]
+
+
+@pytest.mark.parametrize(
+    ("cell", "text"),
+    [
+        ("<p>1</p><p>2</p>", "1 2"),  # paragraphs are the author's
+        ("1<br>2", "1 2"),
+        ("<span>12</span> <span>4</span>", "12 4"),  # could be two numbers: not joined
+        ("<span>-</span>\n<span>3</span>", "-3"),
+        ("<span>1</span> <span>,</span>", "1 ,"),
+    ],
+)
+def test_only_single_characters_apart_make_one_number(tmp_path: Path, cell: str, text: str) -> None:
+    assert _cells(_read(tmp_path, f"<table><tr><td>规章</td><td>{cell}</td></tr></table>")) == [
+        ["规章", text]
+    ]
