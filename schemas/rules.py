@@ -18,7 +18,7 @@ guessed: `infer_forced` fills one only when the equation leaves it a single poss
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,6 +273,28 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One rule instance as a whole: the paths of its cells, and whether it holds (None
+    when a cell is blank or its row absent)."""
+
+    rule: str
+    paths: tuple[str, ...]
+    holds: bool | None
+
+
+def rule_instances(report: Mapping[str, Any]) -> list[Instance]:
+    """Rules 1–4 instance by instance, for callers that weigh cells against the rules."""
+    instances = []
+    for eq in _equations(report):
+        operands = eq.lhs + eq.rhs
+        holds = None
+        if all(_is_number(op.value) for op in operands):
+            holds = sum(op.value for op in eq.lhs) == sum(op.value for op in eq.rhs)
+        instances.append(Instance(eq.rule, tuple(op.path for op in operands), holds))
+    return instances
+
+
 def _forced(eq: _Equation) -> list[tuple[_Operand, int | None]]:
     """What this equation alone says about its blank cells (counts are non-negative).
 
@@ -303,8 +325,10 @@ def _forced(eq: _Equation) -> list[tuple[_Operand, int | None]]:
     return [(op, value) for op in blanks if op.holder is not None]
 
 
-def infer_forced(report: dict[str, Any]) -> list[str]:
+def infer_forced(report: dict[str, Any], keep_blank: Collection[str] = ()) -> list[str]:
     """Fill, in place, the blank cells the report's own arithmetic forces; return their paths.
+
+    Cells in `keep_blank` stay blank (unknowns), whatever the rules say of them.
 
     Rules 1–4 are applied to a fixpoint over `applications` and `reviews_and_lawsuits`
     (never `active_disclosure`).  Each round collects what every equation says about each
@@ -323,7 +347,7 @@ def infer_forced(report: dict[str, Any]) -> list[str]:
         progress = False
         for path, (op, values) in proposals.items():
             value = values.pop() if len(values) == 1 else None
-            if value is not None and op.holder is not None:
+            if value is not None and op.holder is not None and path not in keep_blank:
                 op.holder[op.key] = value
                 filled.add(path)
                 progress = True

@@ -15,6 +15,7 @@ from extract.document import Document
 from extract.errors import NotAReport
 from extract.report.identity import Found, Identity, identify
 from extract.report.labels import TABLE_ANCHORS
+from extract.report.recheck import cell_at, recheck_ocr
 from extract.report.review import review
 from extract.report.sections import read_sections
 from extract.report.tables import (
@@ -82,9 +83,7 @@ def parse_document(document: Document) -> dict[str, Any]:
             return _report(document, identity, "pre2019", [], tokens)
     elif identity.year is not None and int(identity.year.value) < 2019:
         return _report(document, identity, "pre2019", [], tokens)
-    return _report(
-        document, identity, edition, [active, applications, reviews], tokens, from_table
-    )
+    return _report(document, identity, edition, [active, applications, reviews], tokens, from_table)
 
 
 def _anchored(name: str, table: TableRead, tokens: Sequence[Token]) -> bool:
@@ -177,29 +176,38 @@ def _report(
             APPLICATION_ROWS_2019 if edition == "2019" else APPLICATION_ROWS_2021,
         )
     resolved = [path for table in tables for path in table.resolved]
-    report["inferred"] = resolved + (infer_forced(report) if tables else [])
+    sources = {path: token for table in tables for path, token in table.sources.items()}
+    recheck = recheck_ocr(report, sources)
+    unknown = recheck.broken + recheck.unreadable
+    report["inferred"] = resolved + (infer_forced(report, keep_blank=unknown) if tables else [])
     report["checks"] = check_rules(report)
     methods = {page.number: page.method for page in document.pages}
     for key, found in (("agency", identity.agency), ("year", identity.year)):
         if found is not None:
             report["provenance"][key] = _found_provenance(found, methods)
-    undecided: list[str] = []
-    for table in tables:
-        for path, token in table.sources.items():
-            report["provenance"][path] = {
-                "page": token.page,
-                "bbox": list(token.bbox) if token.bbox else None,
-                "method": token.method,
-                "confidence": token.confidence,
-            }
-        undecided += [path for path in table.undecided if _cell(report, path) is None]
+    for path, token in sources.items():
+        report["provenance"][path] = {
+            "page": token.page,
+            "bbox": list(token.bbox) if token.bbox else None,
+            "method": token.method,
+            "confidence": token.confidence,
+        }
+    undecided = [
+        path for table in tables for path in table.undecided if cell_at(report, path) is None
+    ]
     report["review"] = review(
         report,
         has_title=identity.title is not None,
         undecided=undecided,
+        unreadable=recheck.unreadable,
+        broken_by_ocr=recheck.broken,
         edition_from_table=edition_from_table,
     )
-    report["warnings"] = _warnings(report["review"]["reasons"])
+    report["warnings"] = _warnings(report["review"]["reasons"]) + [
+        f"{path}: OCR read {first}; {kept}, another reading of the cell, is the one the "
+        "table's sums allow"
+        for path, (first, kept) in recheck.reread.items()
+    ]
     return report
 
 
@@ -233,8 +241,3 @@ def _found_provenance(found: Found, methods: dict[int, str]) -> dict[str, Any]:
         "confidence": None,
         "from": found.origin,
     }
-
-
-def _cell(report: dict[str, Any], path: str) -> Any:
-    section, row, column = path.split("/")
-    return report[section].get(row, {}).get(column)

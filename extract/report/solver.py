@@ -56,6 +56,7 @@ def place_by_position(tokens: Sequence[Token], centers: Sequence[float]) -> Plac
         taken.add(column)
         if token.kind == "value":
             values[column] = token.value.number if token.value else None
+        if token.kind == "value" or token.alternatives:
             sources[column] = token
     return Placement(tuple(values), tuple(sources))
 

@@ -64,7 +64,7 @@ class TableRead:
         cells = self.cells.setdefault(row, {})
         for column, value, source in zip(columns, placement.values, placement.sources, strict=True):
             cells[column] = value
-            if source is not None and value is not None:
+            if source is not None and (value is not None or source.alternatives):
                 self.sources[f"{section}/{row}/{column}"] = source
 
 
@@ -138,7 +138,7 @@ class _RowCollector:
 
     def finish(self) -> dict[str, list[Token]]:
         for key, values in self.early_for.items():
-            if not _count_values(self.rows[key]):
+            if not self.rows[key]:  # a row printed with its own cells, blank ones, keeps them
                 self.rows[key] = values
         _drop_superseded(self.rows, self.matched)
         return self.rows
@@ -225,10 +225,11 @@ def _row_placements(
 
 
 def _in_order(cells: Sequence[Token]) -> Placement:
-    """The cells as they stand, blank ones as None."""
+    """The cells as they stand, blank ones as None (with their token where OCR offers
+    readings of what it could not read)."""
     return Placement(
         tuple(t.value.number if t.value else None for t in cells),
-        tuple(t if t.kind == "value" else None for t in cells),
+        tuple(t if t.kind == "value" or t.alternatives else None for t in cells),
     )
 
 

@@ -29,6 +29,7 @@ class Token:
     value: Value | None = None
     confidence: float | None = None
     section: int = 0  # 0 before the first heading, then 1..6
+    alternatives: tuple[Value, ...] = ()  # OCR's other readings of the cell (numbers only)
 
     @property
     def x_center(self) -> float | None:
@@ -65,6 +66,7 @@ def tokenize(document: Document) -> list[Token]:
                     method=page.method,
                     bbox=cell.bbox,
                     confidence=cell.confidence,
+                    alternatives=_readings(cell.alternatives),
                 )
                 if not cell.text.strip():
                     if in_table:
@@ -79,6 +81,12 @@ def tokenize(document: Document) -> list[Token]:
                     _split_text(normalize(cell.text), numbers=in_table or plain, base=base)
                 )
     return _assign_sections(tokens)
+
+
+def _readings(alternatives: tuple[str, ...]) -> tuple[Value, ...]:
+    """The alternatives that read as numbers."""
+    values = (parse_value(text) for text in alternatives)
+    return tuple(value for value in values if value is not None and value.number is not None)
 
 
 def _split_text(text: str, numbers: bool, base: dict) -> list[Token]:

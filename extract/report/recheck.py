@@ -1,0 +1,108 @@
+"""OCR'd numbers weighed against the table's own sums: a misread is nulled, never kept.
+
+A scan's digit can be misread (2 → 20, 1 → 0) into a number that the row's total or the
+column's sum shows to be impossible.  Text-layer numbers are what the report prints, and
+reports that print broken sums exist, so only OCR'd cells are judged, and only here:
+
+1. suspects: the OCR'd cells of every rule instance that breaks, except those a holding
+   instance vouches for (when that leaves a broken instance with none, all its OCR'd cells),
+   and the cells OCR could not read at all;
+2. the suspects are nulled; wherever the rest of the table then forces a suspect's value,
+   and that value is one of the cell's own readings (the first, or one OCR offered as an
+   alternative), the cell keeps it, and the forcing is tried again with it;
+3. the others stay null and are returned, for the review verdict and for a re-read.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from extract.report.tokens import Token
+from schemas.rules import infer_forced, rule_instances
+
+Number = int | float
+_RULED = ("applications", "reviews_and_lawsuits")
+
+
+@dataclass(slots=True)
+class Recheck:
+    """What the re-check did: cells left null, and cells whose reading it changed."""
+
+    broken: list[str] = field(default_factory=list)
+    """OCR'd cells nulled because their readings break the table's sums."""
+    unreadable: list[str] = field(default_factory=list)
+    """Cells OCR could not read, still null."""
+    reread: dict[str, tuple[Number | None, Number]] = field(default_factory=dict)
+    """Cells that took another of their readings: path → (first reading, kept reading)."""
+
+
+def recheck_ocr(report: dict[str, Any], sources: Mapping[str, Token]) -> Recheck:
+    """Null, in `report`'s tables, the OCR'd cells the arithmetic rules out (see module)."""
+    ocr = {path: token for path, token in sources.items() if token.method == "ocr"}
+    result = Recheck()
+    if not ocr:
+        return result
+    unreadable = {path for path, token in ocr.items() if token.kind != "value"}
+    suspects = unreadable | _suspects(report, set(ocr))
+    if not suspects:
+        return result
+    readings = {path: _readings(ocr[path]) for path in suspects}
+    first = {path: cell_at(report, path) for path in suspects}
+    for path in suspects:
+        _set(report, path, None)
+    open_cells = set(suspects)
+    while open_cells:
+        trial = copy.deepcopy(
+            {key: report[key] for key in ("applications", "reviews_and_lawsuits")}
+        )
+        trial["edition"] = report.get("edition")
+        infer_forced(trial)
+        kept = {
+            path
+            for path in open_cells
+            if cell_at(trial, path) is not None and cell_at(trial, path) in readings[path]
+        }
+        if not kept:
+            break
+        for path in kept:
+            value = cell_at(trial, path)
+            _set(report, path, value)
+            if value != first[path]:
+                result.reread[path] = (first[path], value)
+        open_cells -= kept
+    result.broken = sorted(open_cells - unreadable)
+    result.unreadable = sorted(open_cells & unreadable)
+    return result
+
+
+def _suspects(report: Mapping[str, Any], ocr: set[str]) -> set[str]:
+    instances = rule_instances(report)
+    vouched = {path for inst in instances if inst.holds for path in inst.paths}
+    suspects: set[str] = set()
+    for inst in instances:
+        if inst.holds is not False:
+            continue
+        cells = [path for path in inst.paths if path in ocr]
+        suspects.update([path for path in cells if path not in vouched] or cells)
+    return suspects
+
+
+def _readings(token: Token) -> set[Number]:
+    numbers = {value.number for value in token.alternatives if value.number is not None}
+    if token.value is not None and token.value.number is not None:
+        numbers.add(token.value.number)
+    return numbers
+
+
+def cell_at(report: Mapping[str, Any], path: str) -> Any:
+    """The value at a table cell's path (None when blank or absent)."""
+    table, row, column = path.split("/")
+    return (report.get(table) or {}).get(row, {}).get(column)
+
+
+def _set(report: dict[str, Any], path: str, value: Number | None) -> None:
+    table, row, column = path.split("/")
+    report[table][row][column] = value
