@@ -56,6 +56,7 @@ _ZERO_WIDTH = re.compile(r"(?:^|;)\s*width\s*:\s*0(?:\.0*)?[a-z]*\s*(?:;|$)", re
 # is no part of a cell's number, so `<span>1</span>\n  <span>2</span>` reads 12.
 _LAYOUT = "\x00"
 _NUMBER = re.compile(r"[+\-－＋]?[\d０-９]+(?:[,，.．][\d０-９]+)*")
+_NUMBER_PART = re.compile(r"[+\-－＋,，.．]|" + _NUMBER.pattern)
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 
 
@@ -226,17 +227,22 @@ def _cell_text(node: _Element | str) -> str | None:
     text = "".join(parts)
     number = _spaced_number(text)
     if number is not None:
-        return number
+        return number or None if node.zero_width else number
     text = normalize_space(text.replace(_LAYOUT, " "))
     return None if not text and node.zero_width else text
 
 
 def _spaced_number(text: str) -> str | None:
-    """The number a cell spells one character per element (`<span>1</span> <span>2</span>`),
-    else None.  Pieces longer than a character could be two numbers, and a line break or
-    paragraph between pieces is the author's: neither is joined."""
-    pieces = [piece for piece in map(normalize_space, text.split(_LAYOUT)) if piece]
+    """A cell of numbers that markup keeps apart: the number it spells one character per
+    element (`<span>1</span> <span>2</span>`), or "" when it cannot be told whether it holds
+    one number or several (`<span>1</span> <span>24</span>`, `1<br>24`, `<p>1</p><p>2</p>`):
+    a blank cell keeps the row's other cells in their columns, where two values would shift
+    them.  None when the cell is not such a cell."""
+    pieces = [normalize_space(piece) for piece in re.split(f"[{_LAYOUT}\n]", text)]
+    pieces = [piece for piece in pieces if piece]
+    if len(pieces) < 2 or not all(_NUMBER_PART.fullmatch(piece) for piece in pieces):
+        return None
     number = normalize_space(text.replace(_LAYOUT, ""))
-    if len(pieces) > 1 and all(len(piece) == 1 for piece in pieces) and _NUMBER.fullmatch(number):
+    if all(len(piece) == 1 for piece in pieces) and _NUMBER.fullmatch(number):
         return number
-    return None
+    return ""

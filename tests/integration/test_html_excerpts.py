@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -223,3 +224,22 @@ def test_excerpt_values_are_the_truth(
     assert report["edition"] == truth["edition"]
     assert report["agency"] in (None, truth["agency"])
     assert report["year"] in (None, truth["year"])
+
+
+@pytest.mark.parametrize("name", TRUTHS)
+def test_numbers_split_over_spans_never_shift_a_row(tmp_path: Path, name: str) -> None:
+    """`<span>1</span> <span>24</span>`: 124, or 1 and 24?  The reader cannot tell, so the
+    cell is blank (null, or forced by the rules); the row's other values stay in place."""
+    truth = _truth(name)
+    page = trs_excerpt(truth, "div")
+    span = '<span style="font-family: 仿宋_GB2312">'
+    first_digit = f"(?<!</span>)({re.escape(span)}\\d</span>)(?={re.escape(span)}\\d</span>{span})"
+    page = re.sub(first_digit, r"\1 ", page)  # 124 as 1 and 24
+    assert "</span> <span" in page
+    path = tmp_path / f"{name}.html"
+    path.write_text(page, encoding="utf-8")
+
+    report = process_file(path)
+
+    wrong = _wrong(report, truth)
+    assert not wrong, "values differ from the truth:\n" + "\n".join(wrong)
