@@ -26,6 +26,7 @@ from extract.errors import (
     UnsupportedInput,
 )
 from extract.html import read_html
+from extract.markdown import is_markdown, read_markdown
 from extract.text import decode_plain, read_text
 
 DEFAULT_MAX_FILE_MB = 200.0
@@ -87,6 +88,8 @@ def read_document(path: Path, jobs: int | None = None, on_page: PageDone | None 
         return read_html(path, sha256)
     if kind == "text":
         return read_text(path, sha256)
+    if kind == "markdown":
+        return read_markdown(path, sha256)
     error, message = _REFUSALS[kind]
     raise error(message)
 
@@ -94,7 +97,9 @@ def read_document(path: Path, jobs: int | None = None, on_page: PageDone | None 
 def sniff(data: bytes) -> str:
     """The input type from the bytes alone.
 
-    One of pdf, docx, html, text (readable), image, doc, encrypted-office, zip, binary (refused).
+    One of pdf, docx, html, markdown, text (readable), image, doc, encrypted-office, zip,
+    binary (refused).  Markdown is text whose tables are mostly markdown tables, whatever
+    the file's name.
     """
     if b"%PDF" in data[:1024]:
         return "pdf"
@@ -109,8 +114,9 @@ def sniff(data: bytes) -> str:
         return "encrypted-office" if "EncryptedPackage".encode("utf-16-le") in data else "doc"
     if _starts_like_html(data):
         return "html"
-    if decode_plain(data) is not None:
-        return "text"
+    text = decode_plain(data)
+    if text is not None:
+        return "markdown" if is_markdown(text) else "text"
     return "binary"
 
 

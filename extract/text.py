@@ -147,11 +147,22 @@ def _line_cells(line: str) -> list[str] | None:
         return None if _is_rule(cells, _RULE) else cells
     line = _LEADING_MARKUP.sub("", line.strip())
     if line.startswith("|"):
-        inner = line[1:-1] if line.endswith("|") and not line.endswith("\\|") else line[1:]
-        cells = [cell.replace("\\|", "|").strip() for cell in _PIPE.split(inner)]
+        cells = pipe_cells(line)
         return None if _is_rule(cells, _PIPE_RULE) else cells
     cells = _WIDE_GAP.split(line)
     return None if _is_rule(cells, _RULE) else cells
+
+
+def pipe_cells(line: str) -> list[str]:
+    """The cells of a markdown pipe-table line, stripped, escaped pipes (`\\|`) unescaped.
+
+    Leading and trailing pipes are optional, as in GitHub's tables.
+    """
+    line = line.strip()
+    inner = line[1:] if line.startswith("|") else line
+    if inner.endswith("|") and not inner.endswith("\\|"):
+        inner = inner[:-1]
+    return [cell.replace("\\|", "|").strip() for cell in _PIPE.split(inner)]
 
 
 def _is_rule(cells: list[str], rule: re.Pattern[str]) -> bool:
