@@ -54,9 +54,13 @@ def find_title(document: Document) -> Title | None:
             found = _title_in(texts[start : start + size])
             if found is None:
                 continue
-            # A site banner above a complete one-line title is not part of the agency.
-            rest = _title_in(texts[start + 1 : start + size]) if size > 1 else None
-            agency, year = rest if rest is not None and rest[0] else found
+            # A site banner or breadcrumb above a complete title is not part of the agency:
+            # the fewest rows that still hold a title with an agency win.
+            inner = (
+                _title_in(texts[first : start + size])
+                for first in range(start + size - 1, start, -1)
+            )
+            agency, year = next((rest for rest in inner if rest is not None and rest[0]), found)
             page = rows[start][1]
             lines = [row for _, number, row in rows[start : start + size] if number == page]
             return Title(agency, year, page, rows_box(lines))

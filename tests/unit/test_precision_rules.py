@@ -251,3 +251,13 @@ def test_the_title_wins_over_the_signature() -> None:
 
     assert (report["agency"], report["year"]) == ("某某市某某局", 2021)
     assert report["provenance"]["agency"]["from"] == "title"
+
+
+def test_a_garbled_breadcrumb_above_the_title_is_not_part_of_the_agency() -> None:
+    # OCR read the breadcrumb's 报告 as 报各, so the breadcrumb rule does not cut it off.
+    banner = "首页|政务公开|政务服务\n首页>信息公开>政府信息公开工作年度报各\n"
+    report = parse_text(
+        banner + report_text(title="吉林省生态环境厅2020年政府信息公开工作年度报告")
+    )
+
+    assert (report["agency"], report["year"]) == ("吉林省生态环境厅", 2020)
