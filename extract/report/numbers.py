@@ -86,7 +86,7 @@ def embedded_values(text: str) -> list[tuple[int, int, Value]]:
         if _UNIT_AFTER.match(rest):
             continue
         if _ITEM_AFTER.match(rest) and "." not in run:
-            if len(run) == 1:
+            if len(run.lstrip(_SIGN)) == 1:
                 continue
             run, end = run[:-1], end - 1
         found.append((start, end, Value(run, to_number(run))))

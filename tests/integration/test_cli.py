@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,6 +73,69 @@ def _not_a_report(tmp_path: Path) -> Path:
     return path
 
 
+BUDGET = """某某县财政局2024年部门预算公开说明
+一、部门基本情况
+本部门共有行政编制25名，事业编制12名。
+二、收支预算总体情况
+项目\t预算数\t上年数\t增减
+一般公共预算拨款收入\t1532.6\t1498.2\t34.4
+政府性基金预算拨款收入\t0\t0\t0
+三、“三公”经费预算情况
+因公出国（境）费\t0\t0\t0
+公务接待费\t3.2\t3.5\t-0.3
+"""
+WORK_PLAN = """某某县2023年政务公开工作要点
+一、深化政府信息公开
+（一）做好2022年政府信息公开工作年度报告编制发布工作，1月31日前完成。
+（二）规范性文件\t12\t0\t3
+行政许可\t1
+二、依法办理行政复议、行政诉讼
+行政复议\t3\t0\t0\t0\t3
+"""
+
+
+def _budget(tmp_path: Path) -> Path:
+    path = tmp_path / "budget.txt"
+    path.write_text(BUDGET, encoding="utf-8")
+    return path
+
+
+def _work_plan(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.txt"
+    path.write_text(WORK_PLAN, encoding="utf-8")
+    return path
+
+
+def _readme(tmp_path: Path) -> Path:
+    path = tmp_path / "README.md"
+    shutil.copy(Path(__file__).resolve().parents[2] / "README.md", path)
+    return path
+
+
+def _pdf_of_lines(path: Path, lines: list[str]) -> Path:
+    """A text PDF of these lines in a built-in Chinese font (no font file needed)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    page = canvas.Canvas(str(path))
+    page.setFont("STSong-Light", 11)
+    for number, line in enumerate(lines):
+        page.drawString(60, 780 - 18 * number, line.replace("\t", "    "))
+    page.save()
+    return path
+
+
+def _work_plan_pdf(tmp_path: Path) -> Path:
+    return _pdf_of_lines(tmp_path / "plan.pdf", WORK_PLAN.splitlines())
+
+
+def _invoice_pdf(tmp_path: Path) -> Path:
+    lines = ["Invoice 2023-117", "Item    Qty    Price", "Paper    12    3.50", "Total    42.00"]
+    return _pdf_of_lines(tmp_path / "invoice.pdf", lines)
+
+
 def _broken_image(tmp_path: Path) -> Path:
     path = tmp_path / "scan.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(64))
@@ -83,6 +147,11 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], ExitCode]] = {
     "random-bytes": (_noise, ExitCode.unsupported_input),
     "truncated-pdf": (_truncated, ExitCode.corrupt_file),
     "not-a-report": (_not_a_report, ExitCode.not_a_report),
+    "budget-text": (_budget, ExitCode.not_a_report),
+    "work-plan-notice": (_work_plan, ExitCode.not_a_report),
+    "work-plan-notice-pdf": (_work_plan_pdf, ExitCode.not_a_report),
+    "readme": (_readme, ExitCode.not_a_report),
+    "random-pdf": (_invoice_pdf, ExitCode.not_a_report),
     "broken-image": (_broken_image, ExitCode.corrupt_file),
 }
 

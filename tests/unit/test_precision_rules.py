@@ -261,3 +261,10 @@ def test_a_garbled_breadcrumb_above_the_title_is_not_part_of_the_agency() -> Non
     )
 
     assert (report["agency"], report["year"]) == ("吉林省生态环境厅", 2020)
+
+
+def test_a_signed_item_number_is_no_value() -> None:
+    # `-1.` before a label is an item number with a dash, not the value -1 or "-".
+    report = parse_text(report_text(opening="清单：-1.公开目录 -2.公开指南"))
+
+    assert report["review"]["status"] == "complete"
