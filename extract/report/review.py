@@ -60,10 +60,11 @@ def null_cells(report: Mapping[str, Any]) -> list[str]:
     return [path for path, value in _cells(report) if value is None]
 
 
-def _order(report: Mapping[str, Any]) -> Callable[[str], int]:
-    """Paths in the order the report prints them; others (agency, year) first."""
+def _order(report: Mapping[str, Any]) -> Callable[[str], tuple[int, str]]:
+    """Cells in the order the report prints them, after other paths (agency, year, tables)
+    in the order of their names."""
     position = {path: i for i, (path, _) in enumerate(_cells(report))}
-    return lambda path: position.get(path, -1)
+    return lambda path: (position.get(path, -1), path)
 
 
 def _cells(report: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

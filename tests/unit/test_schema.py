@@ -36,6 +36,7 @@ def as_report(truth: dict[str, Any]) -> dict[str, Any]:
     report.setdefault(
         "source", {"filename": "r.pdf", "sha256": "0" * 64, "pages": 4, "method": "text"}
     )
+    report.setdefault("review", {"status": "complete", "reasons": []})
     return report
 
 
@@ -85,6 +86,7 @@ def test_required_top_level_keys() -> None:
         "checks",
         "inferred",
         "provenance",
+        "review",
         "units",
         "source",
     }
