@@ -62,11 +62,23 @@ DOT_SIZE = 7
 """Pixels at 300 dpi: ink smaller than a speck is noise; smaller than a dot it is a point
 or noise; anything larger is a mark (a character or a part of one)."""
 
+DOT_REACH = 0.02
+CELL_DOT_REACH = 0.05
+"""Inches: a dot farther than this from any mark is noise.  In a table cell a decimal point
+may sit farther from its digits than a full stop from its character; a speck beside a
+label is read as a 1 or a point, so one a digit's width away goes."""
+
 MIN_LINE_INCH = 0.25
 """A ruling line is at least this long; strokes of body text are shorter."""
 
 LONG_LINE_INCH = 1.0
 """A line this long is a rule even outside a table: no character stroke is."""
+
+CROSSING_GAP = 6.0
+"""Points: a rule that stops this short of a crossing rule runs on to it.  A local
+threshold loses a faint grey rule for a few pixels beside a dark one (the dark line darkens
+the neighbourhood's mean), and a row rule cut off at every column rule leaves no grid.
+"""
 
 MIN_TABLE_WIDTH = 72.0
 """Points: a "grid" narrower than this is the strokes of a large character, not a table."""
@@ -94,11 +106,16 @@ LARGE_TEXT = 1.2
 """Prose lines whose characters are this many times wider than the page's median (titles)
 always get the second look."""
 
-_LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!][ZzSsBGgq一—–", "000011111122558699---")
-"""Latin letters chi_sim reads for digits; a digit reading they agree with is believed."""
+_LOOKALIKE_DIGITS = str.maketrans("OoDQlI|!][工ZzSsBGgq一—–", "0000111111122558699---")
+"""Letters chi_sim reads for digits (工 for a serif 1); a digit reading they agree with is
+believed."""
 
 SURE_DIGITS = 0.5
 """A digit reading at least this confident settles a disagreement with chi_sim."""
+
+DISPUTED = 0.3
+"""The most confidence a number gets when another reading of its cell found another number
+(the cell carries those as `alternatives`); a cell no reading could settle gets none."""
 
 UPRIGHT_CONFIDENCE = 0.6
 """A page whose Chinese words average less confidence than this may not be upright."""
@@ -248,8 +265,8 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(255,))
 
 
-def _despeckle(ink: np.ndarray, dpi: float) -> np.ndarray:
-    """Drop noise: specks smaller than any mark, and dots with no text near them.
+def _despeckle(ink: np.ndarray, dpi: float, reach_inch: float = DOT_REACH) -> np.ndarray:
+    """Drop noise: specks smaller than any mark, and dots with no mark within `reach_inch`.
 
     A full stop or a decimal point is small too, but always sits next to a character.
     Outer contours, not labelled components: a label image would be four bytes a pixel.
@@ -266,7 +283,7 @@ def _despeckle(ink: np.ndarray, dpi: float) -> np.ndarray:
                 dots.append((contour, x + w // 2, y + h // 2))
     marks = cv2.subtract(ink, small)
     if dots:
-        reach = round(dpi / 25)
+        reach = round(2 * reach_inch * dpi)
         near_marks = cv2.dilate(marks, np.ones((reach, reach), np.uint8))
         kept = [contour for contour, cx, cy in dots if near_marks[cy, cx]]
         cv2.drawContours(marks, kept, -1, 255, cv2.FILLED)
@@ -306,6 +323,23 @@ def find_rules(ink: np.ndarray, dpi: float) -> tuple[list[Rule], list[Box], np.n
     return rules, boxes, mask
 
 
+def join_crossings(rules: Sequence[Rule], reach: float = CROSSING_GAP) -> list[Rule]:
+    """The rules with each end that stops within `reach` of a crossing rule run on to it."""
+    joined = []
+    for rule in rules:
+        crossing = [
+            other.pos
+            for other in rules
+            if other.horizontal != rule.horizontal and other.covers(rule.pos)
+        ]
+        start = min((p for p in crossing if rule.start - reach <= p < rule.start), default=None)
+        end = max((p for p in crossing if rule.end < p <= rule.end + reach), default=None)
+        if start is not None or end is not None:
+            rule = replace(rule, start=start or rule.start, end=end or rule.end)
+        joined.append(rule)
+    return joined
+
+
 def prepare(gray: np.ndarray, dpi: float) -> Prepared:
     """Scale, deskew, binarize and despeckle one page, find its tables, and take their
     rules (and any line too long to be a stroke) out of the image."""
@@ -318,6 +352,7 @@ def prepare(gray: np.ndarray, dpi: float) -> Prepared:
         ink = binarize(gray, dpi)
     ink = _despeckle(ink, dpi)
     candidates, boxes, lines = find_rules(ink, dpi)
+    candidates = join_crossings(candidates)
     grids = [grid for grid in find_grids(candidates) if grid.xs[-1] - grid.xs[0] >= MIN_TABLE_WIDTH]
     scale = dpi / 72
     areas = [tuple(round(v * scale) for v in (g.xs[0], g.ys[0], g.xs[-1], g.ys[-1])) for g in grids]
@@ -335,6 +370,9 @@ def prepare(gray: np.ndarray, dpi: float) -> Prepared:
             around = slice(max(0, y0 - 2), y1 + 2), slice(max(0, x0 - 2), x1 + 2)
             erase[around] = lines[around]
     ink[cv2.dilate(erase, np.ones((3, 3), np.uint8)) > 0] = 0
+    for x0, y0, x1, y1 in areas:
+        # Again without the rules: a table's frame held its cells' specks inside its contour.
+        ink[y0:y1, x0:x1] = _despeckle(ink[y0:y1, x0:x1], dpi, CELL_DOT_REACH)
     # Keep the grey edges of glyphs (a bare binary mask makes them jagged) but nothing else.
     near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
     return Prepared(np.where(near_ink, gray, np.uint8(255)), ink, dpi, rules, grids, sideways)
@@ -351,6 +389,9 @@ class Slot:
     box: Box
     numeric: bool
     strip: np.ndarray
+    digits: int = 0
+    """Digit-shaped pieces of ink standing apart: a number has at least as many digits
+    (touching digits are one piece), so a reading with fewer misses one."""
 
 
 def cell_slots(prepared: Prepared, grids: Iterable[Grid]) -> list[Slot]:
@@ -377,6 +418,10 @@ def cell_slots(prepared: Prepared, grids: Iterable[Grid]) -> list[Slot]:
                 bottom = max(y + h for _, y, _, h in rects)
                 boxes.append((x0 + left, y0 + top, x0 + right, y0 + bottom))
     numeric = [looks_numeric(prepared.ink[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
+    digits = [
+        digit_pieces(prepared.ink[y0:y1, x0:x1]) if is_number else 0
+        for (x0, y0, x1, y1), is_number in zip(boxes, numeric, strict=True)
+    ]
     bands = [
         _bands(prepared.ink[y0:y1, x0:x1])
         for (x0, y0, x1, y1), is_number in zip(boxes, numeric, strict=True)
@@ -385,8 +430,8 @@ def cell_slots(prepared: Prepared, grids: Iterable[Grid]) -> list[Slot]:
     tallest = sorted(max(b - a for a, b in found) for found in bands)
     line_height = max(prepared.dpi / 9, tallest[len(tallest) // 2] if tallest else 0)
     return [
-        Slot(box, is_number, _one_line(prepared, box, line_height))
-        for box, is_number in zip(boxes, numeric, strict=True)
+        Slot(box, is_number, _one_line(prepared, box, line_height), count)
+        for box, is_number, count in zip(boxes, numeric, digits, strict=True)
     ]
 
 
@@ -435,28 +480,46 @@ def _one_line(prepared: Prepared, box: Box, line_height: float) -> np.ndarray:
     return strip
 
 
-def looks_numeric(ink: np.ndarray) -> bool:
-    """Whether a cell's ink is one line of digits (with perhaps a point or a dash).
-
-    Digits are narrow glyphs of one piece each, all of the line's height, side by side;
-    Chinese characters have pieces of every height, many about as wide as they are tall,
-    and dots (总, 心, 讠) where a number has one point at most.
-    A wrong "no" only costs a chi_sim reading; a wrong "yes" is caught by the digit
-    readings disagreeing with chi_sim.
-    """
+def _pieces(ink: np.ndarray) -> tuple[list[tuple[int, int]], int, bool]:
+    """A cell's pieces of ink: the x-ranges of the digit-shaped ones (narrow, the line's
+    full height), how many points and dashes, and whether any piece is neither."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     height = ink.shape[0]
     digits = []
-    marks = 0  # points and dashes: a number has at most one (3.5, -2, 0.00)
+    marks = 0
+    other = False
     for x, _, w, h, area in stats[1:].tolist():
         if h >= 0.8 * height and w <= 0.75 * h:
             digits.append((x, x + w))
         elif area <= (height / 4) ** 2 or (h <= 0.3 * height and w <= height):
             marks += 1
         else:
-            return False  # neither a digit, a point nor a dash
-    digits.sort()
-    return bool(digits) and marks <= 1 and all(b[0] >= a[1] - 2 for a, b in pairwise(digits))
+            other = True
+    return sorted(digits), marks, other
+
+
+def looks_numeric(ink: np.ndarray) -> bool:
+    """Whether a cell's ink is one line of digits (with perhaps a point or a dash).
+
+    Digits are narrow glyphs of one piece each, all of the line's height, side by side;
+    Chinese characters have pieces of every height, many about as wide as they are tall,
+    and dots (总, 心, 讠) where a number has one point at most (3.5, -2, 0.00).
+    A wrong "no" only costs a chi_sim reading; a wrong "yes" is caught by the digit
+    readings disagreeing with chi_sim.
+    """
+    digits, marks, other = _pieces(ink)
+    return (
+        bool(digits)
+        and not other
+        and marks <= 1
+        and all(b[0] >= a[1] - 2 for a, b in pairwise(digits))
+    )
+
+
+def digit_pieces(ink: np.ndarray) -> int:
+    """How many digit-shaped pieces of a numeric cell stand apart (a gap between them)."""
+    digits, _, _ = _pieces(ink)
+    return 1 + sum(b[0] > a[1] for a, b in pairwise(digits)) if digits else 0
 
 
 def _read_strips(
@@ -519,30 +582,39 @@ def _sure(words: Sequence[OcrWord]) -> bool:
     return all(w.confidence >= SURE_DIGITS for w in words)
 
 
+def _digit_count(number: str) -> int:
+    return sum(ch.isdigit() for ch in number)
+
+
 def _vote(
-    together: list[OcrWord], alone: list[OcrWord], chinese: list[OcrWord]
-) -> tuple[list[OcrWord], str | None]:
-    """A cell's words and number from its two digit readings and its chi_sim reading.
+    together: list[OcrWord], alone: list[OcrWord], chinese: list[OcrWord], digits: int = 0
+) -> tuple[list[OcrWord], str | None, tuple[str, ...]]:
+    """A cell's words, number and other numbers read, from its two digit readings and its
+    chi_sim reading.
 
     The number most readings give wins; a reading that found no number does not vote (a
-    lone narrow 1 can come back empty from both digit readings while chi_sim reads "]").
-    With one number against another, a sure digit reading settles it; otherwise the cell
-    keeps chi_sim's text and its low confidence, and is no number.
+    lone narrow 1 can come back empty from both digit readings while chi_sim reads "]"),
+    nor does one with fewer digits than the cell has digit-shaped pieces standing apart
+    (11 read as 1).  With one number against another, a sure digit reading settles it;
+    otherwise the cell is unreadable: no words, no number, only its candidates.  With no
+    number at all it keeps chi_sim's text and its low confidence.
     """
     read_as = "".join(w.text for w in chinese).translate(_LOOKALIKE_DIGITS).strip(".")
     readings = [(together, _number(together)), (alone, _number(alone))]
     readings.append((chinese, read_as if NUMBER.fullmatch(read_as) else None))
-    votes = Counter(number for _, number in readings if number is not None)
-    if not votes:
-        return chinese, None
+    numbers = [number for _, number in readings if number is not None]
+    if not numbers:
+        return chinese, None, ()
+    ranked = tuple(number for number, _ in Counter(numbers).most_common())
+    votes = Counter(n for n in numbers if _digit_count(n) >= digits) or Counter(numbers)
     (number, count), *others = votes.most_common()
     if count == 1 and others:
-        sure = [n for words, n in readings[:2] if n is not None and _sure(words)]
+        sure = [n for words, n in readings[:2] if n in votes and _sure(words)]
         if len(set(sure)) != 1:
-            return chinese, None
+            return [], None, ranked
         number = sure[0]
     words = next(words for words, n in readings if n == number)
-    return words, number
+    return words, number, tuple(n for n in ranked if n != number)
 
 
 @dataclass(slots=True)
@@ -556,6 +628,9 @@ class Reading:
     """Each slot's words (coordinates of its strip)."""
     numbers: list[str | None]
     """Each slot's number, if it was read as one."""
+    alternatives: list[tuple[str, ...]]
+    """Each slot's other numbers read (a slot with no words and no number: its candidates,
+    none of which the readings settled on)."""
 
     @property
     def confidence(self) -> float:
@@ -599,6 +674,7 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
     slots = cell_slots(prepared, prepared.grids)
     cells: list[list[OcrWord]] = [[] for _ in slots]
     numbers: list[str | None] = [None] * len(slots)
+    alternatives: list[tuple[str, ...]] = [()] * len(slots)
     digit_readings: dict[int, tuple[list[OcrWord], list[OcrWord]]] = {}
 
     def read_digits(indices: list[int]) -> None:
@@ -620,7 +696,11 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
         for k, first, second in zip(indices, together, alone, strict=True):
             digit_readings[k] = (first, second)
             number = _number(first)
-            if number not in (None, "-") and number == _number(second):
+            if (
+                number not in (None, "-")
+                and number == _number(second)
+                and _digit_count(number) >= slots[k].digits
+            ):
                 cells[k], numbers[k] = first, number
 
     read_digits([k for k, slot in enumerate(slots) if slot.numeric])
@@ -632,8 +712,10 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
     read_digits([k for k in no_chinese if k not in digit_readings])
     for k in rest:
         if numbers[k] is None and k in digit_readings:
-            cells[k], numbers[k] = _vote(*digit_readings[k], cells[k])
-    return Reading(lines, slots, cells, numbers)
+            cells[k], numbers[k], alternatives[k] = _vote(
+                *digit_readings[k], cells[k], slots[k].digits
+            )
+    return Reading(lines, slots, cells, numbers, alternatives)
 
 
 def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str) -> None:
@@ -659,7 +741,8 @@ def second_look(prepared: Prepared, reading: Reading, deadline: float, what: str
             strip = prepared.gray[y0:y1, x0:x1]
             todo.append((reading.lines, k, strip, (x0, y0), sizes[k] >= large))
     for k, cell in enumerate(reading.cells):
-        if reading.numbers[k] is None and _mean_confidence(cell) < WEAK_LABEL:
+        label = reading.numbers[k] is None and not reading.alternatives[k]
+        if label and _mean_confidence(cell) < WEAK_LABEL:
             todo.append((reading.cells, k, reading.slots[k].strip, (0, 0), False))
     if not todo:
         return
@@ -744,11 +827,16 @@ def page_words(prepared: Prepared, reading: Reading) -> list[Word]:
             )
             for w in line
         )
-    for slot, cell, number in zip(reading.slots, reading.cells, reading.numbers, strict=True):
-        if cell:
+    for slot, cell, number, others in zip(
+        reading.slots, reading.cells, reading.numbers, reading.alternatives, strict=True
+    ):
+        if cell or others:
             text = number or join_tokens(w.text for line in _lines(cell) for w in line)
+            confidence = min((w.confidence for w in cell), default=0.0)
+            if others:
+                confidence = min(confidence, DISPUTED)
             x0, y0, x1, y1 = (v * to_points for v in slot.box)
-            words.append(Word(text, x0, y0, x1, y1, min(w.confidence for w in cell)))
+            words.append(Word(text, x0, y0, x1, y1, confidence, others))
     return words
 
 

@@ -63,6 +63,9 @@ class Word:
     bottom: float
     confidence: float | None = None
     """OCR's confidence 0..1; None for a text layer."""
+    alternatives: tuple[str, ...] = ()
+    """OCR's other readings of a table cell's number (`Cell.alternatives`); with no text,
+    a cell OCR could not settle on any of them."""
 
     @property
     def cx(self) -> float:
@@ -321,10 +324,13 @@ def _grid_rows(grid: Grid) -> list[tuple[float, list[Cell]]]:
     """
     by_row: list[list[Cell]] = [[] for _ in grid.ys[:-1]]
     for region in grid.regions:  # sorted by first row, then first column
-        cell = Cell(_text(region.words), region.bbox, _confidence(region.words))
+        alternatives = region.words[0].alternatives if len(region.words) == 1 else ()
+        cell = Cell(_text(region.words), region.bbox, _confidence(region.words), alternatives)
         by_row[region.first_row].append(cell)
     return [
-        (grid.ys[i], cells) for i, cells in enumerate(by_row) if any(cell.text for cell in cells)
+        (grid.ys[i], cells)
+        for i, cells in enumerate(by_row)
+        if any(cell.text or cell.alternatives for cell in cells)
     ]
 
 

@@ -1,5 +1,6 @@
 """The pure image steps of OCR, without Tesseract: deskew, orientation hint, binarization,
-despeckle, ruled grids, digit-shaped cells, page images, Tesseract's TSV, the progress line."""
+despeckle, ruled grids, digit-shaped cells, the vote between a cell's readings and the
+alternatives it keeps, page images, Tesseract's TSV, the progress line."""
 
 from __future__ import annotations
 
@@ -13,17 +14,24 @@ import pytest
 
 from extract.image import PdfPages, _declared_dpi
 from extract.ocr import (
+    DISPUTED,
+    Reading,
+    Slot,
     _despeckle,
     _Progress,
+    _vote,
     binarize,
+    digit_pieces,
+    join_crossings,
     looks_numeric,
     looks_sideways,
+    page_words,
     prepare,
     rotate,
     skew_angle,
 )
-from extract.pdf import find_grids, page_rules, read_pdf
-from extract.tesseract import parse_tsv
+from extract.pdf import Rule, Word, find_grids, layout_rows, page_rules, read_pdf
+from extract.tesseract import OcrWord, parse_tsv
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 
@@ -84,6 +92,118 @@ def test_prepare_rebuilds_the_ruled_grid_with_merged_cells(page3: np.ndarray) ->
     assert grid.region_at == truth.region_at  # the same cells merged the same way
     lines = cv2.morphologyEx(prepared.ink, cv2.MORPH_OPEN, np.ones((1, 300), np.uint8))
     assert not lines.any()  # the rules are out of the image
+
+
+def test_rules_cut_short_beside_a_crossing_rule_still_make_a_grid() -> None:
+    """A faint row rule loses a few pixels beside each dark column rule (the local threshold):
+    cut short like that, it separated no cells, and two rows of numbers became one "20"."""
+    columns = [Rule(False, x, 100, 160) for x in (100, 150, 200)]
+    rows = [Rule(True, y, 100, 200) for y in (100, 160)]
+    cut = [Rule(True, 130, 104, 146), Rule(True, 130, 154, 196)]  # 4 pt short of each
+    assert len(find_grids(columns + rows + cut)[0].regions) == 2  # the cut rule separates none
+    grid = find_grids(join_crossings(columns + rows + cut))[0]
+    assert grid.ys == pytest.approx([100, 130, 160])
+    assert len(grid.regions) == 4
+    far = [Rule(True, 130, 110, 140)]  # 10 pt short: not this rule's crossing
+    assert join_crossings(columns + far)[-1] == far[0]
+
+
+def test_specks_inside_a_ruled_table_are_dropped_and_a_decimal_point_kept() -> None:
+    """The table's frame is one outer contour holding every cell: its specks were kept."""
+    gray = np.full((1200, 1200), 245, np.uint8)
+    cv2.rectangle(gray, (200, 200), (1000, 700), 40, 3)
+    cv2.line(gray, (600, 200), (600, 700), 40, 3)
+    cv2.line(gray, (200, 450), (1000, 450), 40, 3)
+    cv2.putText(gray, "12.5", (300, 350), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 30, 6)
+    gray[560:564, 420:424] = 30  # a speck in a blank cell
+    prepared = prepare(gray, 300)
+    assert len(prepared.grids) == 1
+    assert not prepared.ink[550:575, 410:435].any()
+    _, _, stats, _ = cv2.connectedComponentsWithStats(prepared.ink[260:380, 280:560])
+    assert any(w < 20 and h < 20 for _, _, w, h, _ in stats[1:].tolist())  # the point
+
+
+def _words(text: str, confidence: float = 0.9) -> list[OcrWord]:
+    return [OcrWord(text, 0, 0, 10, 10, confidence, (1, 1, 1))] if text else []
+
+
+@pytest.mark.parametrize(
+    ("together", "alone", "chinese", "digits", "number", "alternatives"),
+    [
+        # a serif 1: stitched reads 4, chi_sim 工; the alone reading and 工 agree
+        (("4", 0.78), ("1", 0.93), "工", 1, "1", ("4",)),
+        # 11 read as 1 twice (] is a 1 to chi_sim), but the ink has two digits apart
+        (("11", 0.23), ("1", 0.0), "]", 2, "11", ("1",)),
+        # two sure readings against each other, chi_sim no help: unreadable
+        (("4", 0.78), ("1", 0.93), "二", 1, None, ("4", "1")),
+        # no number at all: chi_sim's text stands
+        (("", 0.0), ("", 0.0), "合计", 0, None, ()),
+    ],
+)
+def test_vote_between_readings_keeps_the_others_as_alternatives(
+    together: tuple[str, float],
+    alone: tuple[str, float],
+    chinese: str,
+    digits: int,
+    number: str | None,
+    alternatives: tuple[str, ...],
+) -> None:
+    words, got, others = _vote(_words(*together), _words(*alone), _words(chinese, 0.5), digits)
+    assert (got, others) == (number, alternatives)
+    if number is None and alternatives:
+        assert words == []  # unreadable: no text at all, never chi_sim's guess
+    elif number is None:
+        assert "".join(w.text for w in words) == chinese
+
+
+def test_digit_pieces_count_digits_standing_apart() -> None:
+    ink = np.zeros((40, 60), np.uint8)
+    ink[2:38, 5:10] = 255
+    ink[2:38, 25:30] = 255
+    assert digit_pieces(ink) == 2
+    ink[20:24, 10:25] = 255  # touching: one piece
+    assert digit_pieces(ink) == 1
+
+
+def test_an_unreadable_cell_is_blank_with_its_candidates_and_a_disputed_one_is_unsure() -> None:
+    """What the parser receives: a truly blank cell has no confidence and no alternatives;
+    an unreadable one has no text, a confidence of 0 and its candidates; a number another
+    reading disputed keeps its text, at most DISPUTED sure, with the other reading."""
+    rules = [Rule(True, y, 0, 300) for y in (0, 20, 40)] + [
+        Rule(False, x, 0, 40) for x in (0, 100, 200, 300)
+    ]
+    scale = 300 / 72
+
+    def slot(x0: float, top: float) -> Slot:
+        box = (
+            round(x0 * scale),
+            round(top * scale),
+            round((x0 + 20) * scale),
+            round((top + 10) * scale),
+        )
+        return Slot(box, True, np.zeros((1, 1), np.uint8), 1)
+
+    prepared = prepare(np.full((200, 1300), 255, np.uint8), 300)
+    reading = Reading(
+        [],
+        [slot(10, 5), slot(110, 5), slot(210, 5)],
+        [_words("合计"), [], _words("1", 0.93)],
+        [None, None, "1"],
+        [(), ("4", "1"), ("4",)],
+    )
+    words = page_words(prepared, reading)
+    (row,) = [r for r in layout_rows(words, rules) if r.cells[0].text]
+    label, unreadable, disputed = row.cells
+    assert (label.text, label.alternatives) == ("合计", ())
+    assert (unreadable.text, unreadable.confidence, unreadable.alternatives) == (
+        "",
+        0.0,
+        ("4", "1"),
+    )
+    assert (disputed.text, disputed.alternatives) == ("1", ("4",))
+    assert disputed.confidence == pytest.approx(DISPUTED)
+    blank_row = layout_rows([Word("合计", 10, 25, 30, 35, 0.9)], rules)[-1]
+    assert all(c.confidence is None and not c.alternatives for c in blank_row.cells[1:])
 
 
 def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray) -> None:
