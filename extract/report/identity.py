@@ -3,8 +3,9 @@
 Excerpts (a web page's article body, a page cut from a PDF) often lack the title.  The
 contract then names the body from the signature block at the end (`某某局` / `2024年1月
 15日`) or the contact line (`请与某某办公室联系`), and the year from the statistics period
-the report states (`统计期限自2023年1月1日起至2023年12月31日止`).  Each value keeps where
-it came from, so a reviewer can see how sure it is.
+the report states (`统计期限自2023年1月1日起至2023年12月31日止`) and from nothing else: the
+signature's date is when the report was signed, usually but not always the next year.
+Each value keeps where it came from, so a reviewer can see how sure it is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from extract.document import BBox, Document, Row
 from extract.normalize import fold_radicals
 from extract.report.title import Title, find_title, rows_box
 
-Origin = Literal["title", "signature", "contact", "period"]
+Origin = Literal["title", "signature", "contact", "period"]  # signature, contact: agency only
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ _AGENCY_END = (
 _NAME = r"[\u4e00-\u9fff（）()·]"
 _SIGNATURE = re.compile(
     rf"(?:^|[。！？；;：:\s])(?P<agency>{_NAME}{{2,40}}?{_AGENCY_END})\s*"
-    r"(?P<year>20\d{2})\s*年\s*(?P<month>\d{1,2})\s*月\s*\d{1,2}\s*日\s*$"
+    r"20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$"
 )
 _CONTACT = re.compile(rf"请(?:与|联系)(?P<agency>{_NAME}{{2,40}}?{_AGENCY_END})(?:联系|咨询)")
 _PERIOD = re.compile(
@@ -54,8 +55,6 @@ _PERIOD = re.compile(
 )
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,3}\s*(?:页)?[-—–\s]*$")
 TAIL_ROWS = 8
-LATEST_MONTH = 4
-"""Reports are due by 31 January; one signed later than April may not be last year's."""
 
 
 def identify(document: Document) -> Identity:
@@ -68,11 +67,10 @@ def identify(document: Document) -> Identity:
             agency = Found(title.agency, title.page, title.bbox, "title")
         if title.year is not None:
             year = Found(title.year, title.page, title.bbox, "title")
-    signature = _signature(rows)
     if agency is None:
-        agency = _contact(rows) if signature is None else signature[0]
+        agency = _signature(rows) or _contact(rows)
     if year is None:
-        year = _period(rows) or (signature[1] if signature else None)
+        year = _period(rows)
     return Identity(title, agency, year)
 
 
@@ -84,11 +82,8 @@ def _box(row: Row) -> BBox | None:
     return rows_box([row])
 
 
-def _signature(rows: list[tuple[int, Row]]) -> tuple[Found, Found | None] | None:
-    """The body and date signed at the end: the last prose rows, page numbers left out.
-
-    The date gives the year reported on only when signed early in the next year.
-    """
+def _signature(rows: list[tuple[int, Row]]) -> Found | None:
+    """The body signed above the date at the end: the last prose rows, page numbers left out."""
     tail = [
         (page, row)
         for page, row in rows
@@ -101,12 +96,7 @@ def _signature(rows: list[tuple[int, Row]]) -> tuple[Found, Found | None] | None
     if match is None:
         return None
     page, row = _row_at(tail, joined, match.start("agency"))
-    agency = Found(match["agency"], page, _box(row), "signature")
-    signed = int(match["year"])
-    year = None
-    if int(match["month"]) <= LATEST_MONTH:
-        year = Found(signed - 1, page, _box(row), "signature")
-    return agency, year
+    return Found(match["agency"], page, _box(row), "signature")
 
 
 def _row_at(tail: list[tuple[int, Row]], joined: str, position: int) -> tuple[int, Row]:
