@@ -201,8 +201,8 @@ def md_split_applications(apps: dict[str, Any], rng: random.Random, blank: str) 
             else:
                 table.append([CHECK_NOTE, *APPLICANT_HEADERS])
         else:
-            if first.group and rows[start - 1].group != first.group:
-                lines.append(first.group)
+            if first.group and rows[start - 1].group != first.group and not joined:
+                lines.append(first.group)  # the merged group cell, as a line of its own
             if loose:
                 lines.append(label(first))
             lines.append("")
