@@ -66,7 +66,8 @@ APPLICATION_LABELS: tuple[RowLabel, ...] = (
         "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
         r"收费通知|缴纳费用|逾期未按",
     ),
-    _row("other_misc", "3.其他", r"^\W*(?:3|三)?\W*其他\W*$"),
+    # Converters repeat a merged group label in each row: （六）其他处理3.其他.
+    _row("other_misc", "3.其他", r"^\W*(?:六?\W*其他处理)?\W*(?:3|三)?\W*其他\W*$"),
     _row("other_processing", "（六）其他处理", r"其他处理"),
     _row("total_processed", "（七）总计", r"总计|合计"),
     _row("carried_forward", "四、结转下年度继续办理", r"结转下年|继续办理"),

@@ -913,3 +913,19 @@ def test_title_with_its_last_character_garbled_still_gives_agency_and_year() -> 
     report = parse_text(report_text(title="某某市某某局2021年政府信息公开工作年度报千"))
 
     assert (report["agency"], report["year"]) == ("某某市某某局", 2021)
+
+
+def test_group_label_repeated_in_every_sub_row_as_converters_print_it() -> None:
+    # labels.APPLICATION_LABELS other_misc: （六）其他处理3.其他 is the 3.其他 row, not the
+    # 2019 edition's single （六）其他处理 row (which would clash with the other two).
+    groups = {"（三）不予公开": range(4, 12), "（四）无法提供": range(12, 15)}
+    groups |= {"（五）不予处理": range(15, 20), "（六）其他处理": range(20, 23)}
+    labels = dict(LABELS)
+    keys = list(APPS)
+    for group, rows in groups.items():
+        for index in rows:
+            labels[keys[index]] = group + LABELS[keys[index]].split("\t")[-1]
+    report = parse_text(report_text(apps=apps_table(labels=labels)))
+
+    assert table_values(report) == APPS
+    assert "other_processing" not in report["applications"]
