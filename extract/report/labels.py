@@ -9,6 +9,7 @@ as that row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -191,10 +192,26 @@ TABLE_ANCHORS: dict[str, re.Pattern[str]] = {
 
 
 def match_active_row(text: str) -> str | None:
-    for label in ACTIVE_LABELS:
-        if label.pattern.search(text):
-            return label.key
-    return None
+    """The row a label names; of several run together (a blank row's label, the next
+    sub-table's header, then a row label), the last, which the values after it belong to."""
+    found = [
+        (match.start(), label.key)
+        for label in ACTIVE_LABELS
+        for match in label.pattern.finditer(text)
+    ]
+    return max(found)[1] if found else None
+
+
+# Where a label starts inside text that runs several together: an item number (`（三）`,
+# `四、`, `2.`), never a decimal or a `第一项`.
+_LABEL_START = re.compile(r"(?=[（(][一二三四五六七][）)]|[一二三四]、|(?<![\d第])\d[.、．](?!\d))")
+
+
+def label_pieces(text: str) -> list[str]:
+    """Text cut before each item number, so that labels run together (a blank row's label
+    followed by the next row's) are matched one by one."""
+    cuts = [0, *(m.start() for m in _LABEL_START.finditer(text) if m.start() > 0), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
 
 
 # Section 四: the five result columns of each of the three groups, for header positions.

@@ -24,6 +24,7 @@ from extract.report.labels import (
     EDITION_2021_HEADERS,
     MONEY_FIELDS,
     REVIEW_HEADER_WORDS,
+    label_pieces,
     match_active_row,
     match_application_row,
 )
@@ -158,11 +159,12 @@ def collect_application_rows(tokens: Sequence[Token]) -> ApplicationRows:
             if token.kind != "text":
                 collector.cell(token)
                 continue
-            key = match_application_row(token.text, collector.last_with_values)
-            if key is not None:
-                collector.label(key)
-            elif collector.current is None:
-                header.append(token.text)
+            for piece in label_pieces(token.text):
+                key = match_application_row(piece, collector.last_with_values)
+                if key is not None:
+                    collector.label(key)
+                elif collector.current is None:
+                    header.append(piece)
     rows = collector.finish()
     return ApplicationRows(rows, "总计" in "".join(header) or not header, reviews_row)
 

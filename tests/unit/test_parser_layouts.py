@@ -929,3 +929,33 @@ def test_group_label_repeated_in_every_sub_row_as_converters_print_it() -> None:
 
     assert table_values(report) == APPS
     assert "other_processing" not in report["applications"]
+
+
+def test_a_blank_rows_label_run_into_the_next_rows_label_gets_no_values() -> None:
+    # labels.label_pieces: crawled text prints a blank row as its label alone, run into
+    # the next label; each label is matched, and the digits after them go to the second.
+    apps = {**APPS, "other_overdue_fee": (None,) * 7}
+    text = report_text(apps=apps_table(apps).replace("\t", "").replace("\n", ""))
+
+    report = parse_text(text)
+
+    assert report["applications"]["other_overdue_fee"] == dict.fromkeys(
+        report["applications"]["other_overdue_fee"], 0
+    )  # forced to 0 by rule 3 (its other rows add up), and listed as inferred
+    assert "applications/other_overdue_fee/total" in report["inferred"]
+    assert table_values(report)["other_misc"] == APPS["other_misc"]
+
+
+def test_a_blank_active_row_run_into_the_next_sub_tables_header_and_label() -> None:
+    # labels.match_active_row: of several labels in one text, the last takes the values.
+    text = ACTIVE_2019.replace("其他对外管理服务事项\t21\t+1\t2610", "其他对外管理服务事项")
+    text = text.replace("\t", " ").replace("\n", " ")
+    report = parse_text(report_text(active=text))
+
+    active = report["active_disclosure"]
+    assert active["other_external_services"] == dict.fromkeys(active["other_external_services"])
+    assert active["administrative_punishment"] == {
+        "previous_items": 2,
+        "change": 1,
+        "decisions": 30,
+    }
