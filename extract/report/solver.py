@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 
 from extract.report.tokens import Token
 
@@ -62,18 +62,24 @@ def place_by_position(tokens: Sequence[Token], centers: Sequence[float]) -> Plac
 
 
 def candidates(tokens: Sequence[Token], width: int) -> list[Placement]:
-    """Every placement of a row's printed values into `width` cells that the text allows."""
+    """Every placement of a row's printed values into `width` cells that the text allows.
+
+    None at all when the text cannot fit (more values than cells) or allows more readings
+    than are tried: a reading picked from a cut-short list could be the wrong one.
+    """
     printed = [token for token in tokens if token.kind == "value"]
     if not printed:
         return [Placement((None,) * width, (None,) * width)]
     if len(printed) == width:
         return [_placement(printed)]
-    exact = list(_limited(_splits(printed, width)))
+    exact = _limited(_splits(printed, width))
+    if exact is None:
+        return []
     if exact:
         return exact
     if len(printed) > width:
         return []
-    return list(_limited(_with_blanks(printed, width)))
+    return _limited(_with_blanks(printed, width)) or []
 
 
 def _placement(tokens: Sequence[Token]) -> Placement:
@@ -82,11 +88,10 @@ def _placement(tokens: Sequence[Token]) -> Placement:
     )
 
 
-def _limited(placements: Iterator[Placement]) -> Iterator[Placement]:
-    for count, placement in enumerate(placements):
-        if count >= MAX_CANDIDATES:
-            return
-        yield placement
+def _limited(placements: Iterator[Placement]) -> list[Placement] | None:
+    """The placements, or None if there are more than MAX_CANDIDATES."""
+    kept = list(islice(placements, MAX_CANDIDATES + 1))
+    return None if len(kept) > MAX_CANDIDATES else kept
 
 
 def _splits(tokens: Sequence[Token], width: int) -> Iterator[Placement]:

@@ -284,6 +284,7 @@ def read_applications(tokens: Sequence[Token]) -> tuple[TableRead, list[Token] |
             for c in disputed(options[key])
             if placement.values[c] is not None
         ]
+    undecided |= {(key, c) for key, row in options.items() if not row for c in range(WIDTH)}
     read.undecided = [f"applications/{row}/{APPLICATION_COLUMNS[c]}" for row, c in undecided]
     return read, found.reviews_row
 
@@ -334,9 +335,10 @@ def read_reviews(tokens: Sequence[Token]) -> TableRead:
         cells = [token for token in cells if token.kind == "value"]
     options = _row_placements(cells, REVIEW_WIDTH, _review_header_centres(tokens))
     chosen, undecided = solve({"reviews": options}, review_equations())
-    placement = chosen.get("reviews")
-    if placement is None:
-        return read
+    empty = Placement((None,) * REVIEW_WIDTH, (None,) * REVIEW_WIDTH)
+    placement = chosen.get("reviews", empty)
+    if not options:  # the values fit the 15 cells in no way, or in too many to try
+        undecided = {("reviews", c) for c in range(REVIEW_WIDTH)}
     size = len(REVIEW_FIELDS)
     for g, group in enumerate(REVIEW_GROUPS):
         part = Placement(
