@@ -96,6 +96,9 @@ class _RowCollector:
     a whole label column printed before the numbers.  Values that arrive when the current
     row is already full go either to an earlier label still waiting for values (the second
     layout), or to the next label, which keeps them only if no values follow it (the first).
+    A whole row of such values that the next label does not keep is a row whose label was
+    lost (converters drop label cells): it is the row between the labels around it, when
+    the table's order leaves exactly one there.
     """
 
     def __init__(self) -> None:
@@ -107,10 +110,13 @@ class _RowCollector:
         self.after_value = False
         self.early: list[Token] = []
         self.early_for: dict[str, list[Token]] = {}
+        self.early_after: dict[str, str] = {}  # the label before the values early_for holds
 
     def label(self, key: str) -> None:
         self.current = key
         self.rows.setdefault(key, [])
+        if self.early and key not in self.early_for and self.matched:
+            self.early_after[key] = self.matched[-1]
         self.matched.append(key)
         if self.early:
             self.early_for.setdefault(key, self.early)
@@ -141,8 +147,28 @@ class _RowCollector:
         for key, values in self.early_for.items():
             if not self.rows[key]:  # a row printed with its own cells, blank ones, keeps them
                 self.rows[key] = values
+                continue
+            gap = _rows_between(self.early_after.get(key), key, self.matched)
+            if _count_values(values) == WIDTH and len(gap) == 1 and gap[0] not in self.rows:
+                self.rows[gap[0]] = values
         _drop_superseded(self.rows, self.matched)
         return self.rows
+
+
+def _rows_between(before: str | None, after: str, matched: Sequence[str]) -> list[str]:
+    """The row keys the table prints between two labels, in either edition's （六） block:
+    the one the labels read so far show, or neither where they show none."""
+    if before is None:
+        return []
+    keys = list(APPLICATION_KEYS)
+    between = keys[keys.index(before) + 1 : keys.index(after)]
+    if any(key in OTHER_ROWS_2021 for key in matched):
+        between = [key for key in between if key != "other_processing"]
+    elif "other_processing" in matched:
+        between = [key for key in between if key not in OTHER_ROWS_2021]
+    elif any(key in OTHER_ROWS_2021 or key == "other_processing" for key in between):
+        return []
+    return between
 
 
 def collect_application_rows(tokens: Sequence[Token]) -> ApplicationRows:

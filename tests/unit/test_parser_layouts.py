@@ -959,3 +959,22 @@ def test_a_blank_active_row_run_into_the_next_sub_tables_header_and_label() -> N
         "change": 1,
         "decisions": 30,
     }
+
+
+def test_a_row_whose_label_was_lost_is_the_one_row_its_neighbours_leave_out() -> None:
+    # tables._RowCollector.finish / _rows_between: converters drop label cells; a whole row
+    # of values between 8.属于行政查询事项 and 2.没有现成信息 can only be 1.本机关不掌握.
+    labels = {**LABELS, "unable_not_held": ""}
+    report = parse_text(report_text(apps=apps_table(labels=labels)))
+
+    assert table_values(report) == APPS
+    assert report["inferred"] == []
+
+
+def test_two_rows_whose_labels_were_lost_side_by_side_are_not_guessed() -> None:
+    labels = {**LABELS, "unable_not_held": "", "unable_needs_creation": ""}
+    report = parse_text(report_text(apps=apps_table(labels=labels)))
+
+    for row in ("unable_not_held", "unable_needs_creation"):
+        for column, value in report["applications"][row].items():
+            assert value in (None, APPS[row][list(report["applications"][row]).index(column)])
