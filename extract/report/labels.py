@@ -207,11 +207,23 @@ def match_active_row(text: str) -> str | None:
 _LABEL_START = re.compile(r"(?=[（(][一二三四五六七][）)]|[一二三四]、|(?<![\d第])\d[.、．](?!\d))")
 
 
+_GROUP = re.compile(r"^\W*[（(][三四五六][）)]\W*(?:不予公开|无法提供|不予处理|其他处理)\W*$")
+_SUB_ROW = re.compile(r"^\d[.、．]")
+
+
 def label_pieces(text: str) -> list[str]:
     """Text cut before each item number, so that labels run together (a blank row's label
-    followed by the next row's) are matched one by one."""
+    followed by the next row's) are matched one by one; a group label stays with the
+    sub-row label it heads (（六）其他处理 is a row of its own only without one)."""
     cuts = [0, *(m.start() for m in _LABEL_START.finditer(text) if m.start() > 0), len(text)]
-    return [text[a:b] for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
+    pieces: list[str] = []
+    for a, b in itertools.pairwise(cuts):
+        piece = text[a:b]
+        if pieces and _GROUP.match(pieces[-1]) and _SUB_ROW.match(piece):
+            pieces[-1] += piece
+        elif piece.strip():
+            pieces.append(piece)
+    return pieces
 
 
 # Section 四: the five result columns of each of the three groups, for header positions.

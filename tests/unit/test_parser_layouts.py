@@ -930,6 +930,13 @@ def test_group_label_repeated_in_every_sub_row_as_converters_print_it() -> None:
     assert table_values(report) == APPS
     assert "other_processing" not in report["applications"]
 
+    # labels.label_pieces keeps the group label with its sub-row's: else each row's
+    # （六）其他处理 would open the 2019 row, which would take the values of a row below
+    # whose label was lost.
+    report = parse_text(report_text(apps=apps_table(labels={**labels, "total_processed": ""})))
+
+    assert table_values(report) == APPS
+
 
 def test_a_blank_rows_label_run_into_the_next_rows_label_gets_no_values() -> None:
     # labels.label_pieces: crawled text prints a blank row as its label alone, run into
