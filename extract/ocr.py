@@ -113,6 +113,11 @@ believed."""
 SURE_DIGITS = 0.5
 """A digit reading at least this confident settles a disagreement with chi_sim."""
 
+ALONE_HEIGHT = 0.15
+"""Inches (45 px at 300 dpi): a number read alone is scaled up to at least this height.
+Small digits (9 pt prints them 28 px tall) read worse: a serif 1 as 4, both in the stitched
+image and alone, and only a larger copy tells them apart."""
+
 DISPUTED = 0.3
 """The most confidence a number gets when another reading of its cell found another number
 (the cell carries those as `alternatives`); a cell no reading could settle gets none."""
@@ -571,6 +576,14 @@ def _mean_confidence(words: Sequence[OcrWord]) -> float:
     return sum(w.confidence for w in words) / len(words) if words else 0.0
 
 
+def _at_least(strip: np.ndarray, height: float) -> np.ndarray:
+    """`strip` scaled up to `height` pixels tall (at most twice), or as it is if taller."""
+    scale = min(2.0, height / strip.shape[0])
+    if scale <= 1.0:
+        return strip
+    return cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+
 def _number(words: Sequence[OcrWord]) -> str | None:
     """The number a reading holds, a stray point at either end dropped ("5." is 5: a
     speck beside a digit), or None when it is not one."""
@@ -594,10 +607,12 @@ def _vote(
 
     The number most readings give wins; a reading that found no number does not vote (a
     lone narrow 1 can come back empty from both digit readings while chi_sim reads "]"),
-    nor does one with fewer digits than the cell has digit-shaped pieces standing apart
-    (11 read as 1).  With one number against another, a sure digit reading settles it;
-    otherwise the cell is unreadable: no words, no number, only its candidates.  With no
-    number at all it keeps chi_sim's text and its low confidence.
+    nor does a digit reading Tesseract gives no confidence at all (on the devset's scans
+    such a reading was always wrong: 0 read as 6, 11 as 1), nor one with fewer digits than
+    the cell has digit-shaped pieces standing apart (11 read as 1).  With one number
+    against another, a sure digit reading settles it; otherwise the cell is unreadable: no
+    words, no number, only its candidates.  With no number at all it keeps chi_sim's text
+    and its low confidence.
     """
     read_as = "".join(w.text for w in chinese).translate(_LOOKALIKE_DIGITS).strip(".")
     readings = [(together, _number(together)), (alone, _number(alone))]
@@ -606,7 +621,14 @@ def _vote(
     if not numbers:
         return chinese, None, ()
     ranked = tuple(number for number, _ in Counter(numbers).most_common())
-    votes = Counter(n for n in numbers if _digit_count(n) >= digits) or Counter(numbers)
+    voters = [
+        number
+        for k, (words, number) in enumerate(readings)
+        if number is not None and (k == 2 or any(w.confidence > 0 for w in words))
+    ]
+    votes = Counter(n for n in voters if _digit_count(n) >= digits) or Counter(voters)
+    if not votes:
+        return [], None, ranked
     (number, count), *others = votes.most_common()
     if count == 1 and others:
         sure = [n for words, n in readings[:2] if n in votes and _sure(words)]
@@ -686,7 +708,10 @@ def first_reading(prepared: Prepared, deadline: float, what: str) -> Reading:
         together = _read_strips(strips, dpi, deadline, f"{what} (table numbers)", **digits)
         pad = round(STITCH_GAP * dpi)
         alone = tesseract.recognize_each(
-            [np.pad(strip, pad, constant_values=255) for strip in strips],
+            [
+                np.pad(_at_least(strip, ALONE_HEIGHT * dpi), pad, constant_values=255)
+                for strip in strips
+            ],
             dpi=dpi,
             psm=7,
             timeout=deadline - time.monotonic(),

@@ -134,6 +134,8 @@ def _words(text: str, confidence: float = 0.9) -> list[OcrWord]:
         (("4", 0.78), ("1", 0.93), "工", 1, "1", ("4",)),
         # 11 read as 1 twice (] is a 1 to chi_sim), but the ink has two digits apart
         (("11", 0.23), ("1", 0.0), "]", 2, "11", ("1",)),
+        # a digit reading with no confidence at all does not vote: 0 read as 6
+        (("6", 0.0), ("", 0.0), "O", 1, "0", ("6",)),
         # two sure readings against each other, chi_sim no help: unreadable
         (("4", 0.78), ("1", 0.93), "二", 1, None, ("4", "1")),
         # no number at all: chi_sim's text stands
