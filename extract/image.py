@@ -221,6 +221,19 @@ class PdfPages(_Closing):
         return PageImage(number, gray, px_width / width * 72)
 
 
+def open_pages(path: Path, dpi: int, max_pixels: int) -> PdfPages | ImageFile:
+    """The pages of a scanned PDF or an image file as the reader saw them, told apart by
+    their bytes (as `extract.read` does), not their name."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(1024)
+    except OSError as exc:
+        raise FileAccess(f"cannot read file: {exc.strerror or exc}") from None
+    if b"%PDF" in head:
+        return PdfPages(path, dpi, max_pixels)
+    return ImageFile(path, max_pixels)
+
+
 def read_image(
     path: Path,
     sha256: str,

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +92,24 @@ def test_devset_scan_matches_truth(name: str, minimum: float) -> None:
 # --- scans made from the text PDFs ---------------------------------------------------------
 
 
-def make_scan(pdf: Path, dpi: int, angle: float, seed: int) -> list[Image.Image]:
+def make_scan(
+    pdf: Path,
+    dpi: int,
+    angle: float,
+    seed: int,
+    draw: Callable[[int, np.ndarray], None] | None = None,
+) -> list[Image.Image]:
     """The pages of a text PDF as a scanner would give them: turned by ±`angle` degrees
-    (alternating), a little grey, with noise and specks."""
+    (alternating), a little grey, with noise and specks; `draw(page number, pixels)` may
+    mark a page first, as printed."""
     rng = np.random.default_rng(seed)
     pages = []
     document = pypdfium2.PdfDocument(pdf)
     try:
         for index in range(len(document)):
             gray = document[index].render(scale=dpi / 72, grayscale=True).to_numpy().copy()
+            if draw is not None:
+                draw(index + 1, gray)
             gray = rotate(gray, angle if index % 2 == 0 else -angle)
             noisy = gray.astype(np.float32) * 0.9 + 12 + rng.normal(0, 8, gray.shape)
             specks = rng.random(gray.shape) < 0.0003

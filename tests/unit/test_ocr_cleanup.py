@@ -17,6 +17,7 @@ from extract.ocr import (
     DISPUTED,
     Reading,
     Slot,
+    _cell_variants,
     _despeckle,
     _Progress,
     _vote,
@@ -156,6 +157,20 @@ def test_vote_between_readings_keeps_the_others_as_alternatives(
         assert words == []  # unreadable: no text at all, never chi_sim's guess
     elif number is None:
         assert "".join(w.text for w in words) == chinese
+
+
+@pytest.mark.parametrize(("inside", "pieces"), [(4, 1), (30, 2)])
+def test_a_reread_trims_what_is_left_of_a_rule_at_the_cell_edge(inside: int, pieces: int) -> None:
+    """A stroke a few pixels inside the cell's right rule is a rule's remnant (1 read as
+    11); one well inside the cell is ink of the number, and stays."""
+    crop = np.full((80, 170), 245, np.uint8)
+    crop[30:58, 80:85] = 30  # a 1
+    crop[:, 168:] = 40  # the rule itself
+    crop[30:58, 168 - inside - 3 : 168 - inside] = 30
+    variants, count = _cell_variants(crop, 300)
+    assert count == pieces
+    assert len(variants) == 4
+    assert all(v.dtype == np.uint8 and v.min() < 128 for v in variants)
 
 
 def test_digit_pieces_count_digits_standing_apart() -> None:
