@@ -15,7 +15,7 @@ from extract.document import Document
 from extract.errors import NotAReport
 from extract.report.identity import Found, Identity, identify
 from extract.report.labels import TABLE_ANCHORS
-from extract.report.recheck import cell_at, recheck_ocr
+from extract.report.recheck import cell_at, recheck
 from extract.report.review import review
 from extract.report.sections import read_sections
 from extract.report.tables import (
@@ -177,8 +177,8 @@ def _report(
         )
     resolved = [path for table in tables for path in table.resolved]
     sources = {path: token for table in tables for path, token in table.sources.items()}
-    recheck = recheck_ocr(report, sources)
-    unknown = recheck.broken + recheck.unreadable
+    checked = recheck(report, sources, {path for table in tables for path in table.uncertain})
+    unknown = checked.broken + checked.unconfirmed + checked.unreadable
     report["inferred"] = resolved + (infer_forced(report, keep_blank=unknown) if tables else [])
     report["checks"] = check_rules(report)
     methods = {page.number: page.method for page in document.pages}
@@ -199,14 +199,15 @@ def _report(
         report,
         has_title=identity.title is not None,
         undecided=undecided,
-        unreadable=recheck.unreadable,
-        broken_by_ocr=recheck.broken,
+        unreadable=checked.unreadable,
+        broken_by_ocr=checked.broken,
+        unconfirmed=checked.unconfirmed,
         edition_from_table=edition_from_table,
     )
     report["warnings"] = _warnings(report["review"]["reasons"]) + [
         f"{path}: OCR read {first}; {kept}, another reading of the cell, is the one the "
         "table's sums allow"
-        for path, (first, kept) in recheck.reread.items()
+        for path, (first, kept) in checked.reread.items()
     ]
     return report
 
@@ -220,6 +221,10 @@ _WARNINGS = {
     "ocr_breaks_arithmetic": "OCR readings break the table's own sums; left null",
     "ocr_unreadable": "OCR could not read the cell; left null",
     "placement_undecided": "the printed values fit this cell in more than one way; left null",
+    "placement_unconfirmed": (
+        "the value was not printed after its label and the table's sums do not confirm it; "
+        "left null"
+    ),
 }
 
 

@@ -207,6 +207,14 @@ def match_active_row(text: str) -> str | None:
 _LABEL_START = re.compile(r"(?=[（(][一二三四五六七][）)]|[一二三四]、|(?<![\d第])\d[.、．](?!\d))")
 
 
+# Section 三's column headers, whole or in the pieces extracted text breaks them into
+# (自然 / 人, 商业 / 企业): printed between a label and its values, they show that the
+# values' row was not printed after its label.
+HEADER_CELLS = re.compile(
+    r"(?:申请人情况|法人或其他组织|自然人?|人|商业|企业|科研|机构|社会|公益|组织|法律|服务|"
+    r"其他|总计|合计|\s)+"
+)
+
 _GROUP = re.compile(r"^\W*[（(][三四五六][）)]\W*(?:不予公开|无法提供|不予处理|其他处理)\W*$")
 _SUB_ROW = re.compile(r"^\d[.、．]")
 

@@ -1,12 +1,17 @@
-"""OCR'd numbers weighed against the table's own sums: a misread is nulled, never kept.
+"""Numbers that are not certain, weighed against the table's own sums: kept only when
+the sums confirm them, nulled otherwise.
 
-A scan's digit can be misread (2 → 20, 1 → 0) into a number that the row's total or the
-column's sum shows to be impossible.  Text-layer numbers are what the report prints, and
-reports that print broken sums exist, so only OCR'd cells are judged, and only here:
+Two kinds of number are not certain.  A scan's digit can be misread (2 → 20, 1 → 0) into a
+number the row's total or the column's sum shows to be impossible.  And in extracted text
+whose values are not printed after their labels (a label column printed apart from the
+numbers, a page's header between a label and its values), the row a value belongs to was
+chosen by a rule of thumb.  Text-layer numbers printed after their labels are what the
+report prints, and reports that print broken sums exist, so only the uncertain ones are
+judged, and only here:
 
-1. suspects: the OCR'd cells of every rule instance that breaks, except those a holding
-   instance vouches for (when that leaves a broken instance with none, all its OCR'd cells),
-   and the cells OCR could not read at all;
+1. suspects: the uncertain cells of every rule instance that breaks, except those a holding
+   instance vouches for (when that leaves a broken instance with none, all its uncertain
+   cells), and the cells OCR could not read at all;
 2. the suspects are nulled; wherever the rest of the table then forces a suspect's value,
    and that value is one of the cell's own readings (the first, or one OCR offered as an
    alternative), the cell keeps it, and the forcing is tried again with it;
@@ -16,7 +21,7 @@ reports that print broken sums exist, so only OCR'd cells are judged, and only h
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,7 @@ from schemas.rules import infer_forced, rule_instances
 
 Number = int | float
 _RULED = ("applications", "reviews_and_lawsuits")
+_ACROSS = ("rule2", "rule3")  # the rules that sum a column over rows
 
 
 @dataclass(slots=True)
@@ -33,23 +39,30 @@ class Recheck:
 
     broken: list[str] = field(default_factory=list)
     """OCR'd cells nulled because their readings break the table's sums."""
+    unconfirmed: list[str] = field(default_factory=list)
+    """Text cells placed by a rule of thumb, nulled because the sums break with them."""
     unreadable: list[str] = field(default_factory=list)
     """Cells OCR could not read, still null."""
     reread: dict[str, tuple[Number | None, Number]] = field(default_factory=dict)
     """Cells that took another of their readings: path → (first reading, kept reading)."""
 
 
-def recheck_ocr(report: dict[str, Any], sources: Mapping[str, Token]) -> Recheck:
-    """Null, in `report`'s tables, the OCR'd cells the arithmetic rules out (see module)."""
-    ocr = {path: token for path, token in sources.items() if token.method == "ocr"}
+def recheck(
+    report: dict[str, Any], sources: Mapping[str, Token], uncertain: Collection[str] = ()
+) -> Recheck:
+    """Null, in `report`'s tables, the OCR'd cells and the `uncertain` cells the arithmetic
+    rules out (see module)."""
+    judged = {
+        path: token for path, token in sources.items() if token.method == "ocr" or path in uncertain
+    }
     result = Recheck()
-    if not ocr:
+    if not judged:
         return result
-    unreadable = {path for path, token in ocr.items() if token.kind != "value"}
-    suspects = unreadable | _suspects(report, set(ocr))
+    unreadable = {path for path, token in judged.items() if token.kind != "value"}
+    suspects = unreadable | _suspects(report, set(judged), set(uncertain))
     if not suspects:
         return result
-    readings = {path: _readings(ocr[path]) for path in suspects}
+    readings = {path: _readings(judged[path]) for path in suspects}
     first = {path: cell_at(report, path) for path in suspects}
     for path in suspects:
         _set(report, path, None)
@@ -73,19 +86,26 @@ def recheck_ocr(report: dict[str, Any], sources: Mapping[str, Token]) -> Recheck
             if value != first[path]:
                 result.reread[path] = (first[path], value)
         open_cells -= kept
-    result.broken = sorted(open_cells - unreadable)
+    result.broken = sorted(p for p in open_cells - unreadable if judged[p].method == "ocr")
+    result.unconfirmed = sorted(p for p in open_cells - unreadable if judged[p].method != "ocr")
     result.unreadable = sorted(open_cells & unreadable)
     return result
 
 
-def _suspects(report: Mapping[str, Any], ocr: set[str]) -> set[str]:
+def _suspects(report: Mapping[str, Any], judged: set[str], uncertain: set[str]) -> set[str]:
+    """The judged cells the sums rule out, and the uncertain ones no column's sum vouches
+    for: a row's own total (rules 1 and 4) holds as well when the whole row is in the wrong
+    place, or a group of mostly zeros in another group's place."""
     instances = rule_instances(report)
     vouched = {path for inst in instances if inst.holds for path in inst.paths}
-    suspects: set[str] = set()
+    across = {
+        path for inst in instances if inst.holds and inst.rule in _ACROSS for path in inst.paths
+    }
+    suspects = {path for path in uncertain - across if cell_at(report, path) is not None}
     for inst in instances:
         if inst.holds is not False:
             continue
-        cells = [path for path in inst.paths if path in ocr]
+        cells = [path for path in inst.paths if path in judged]
         suspects.update([path for path in cells if path not in vouched] or cells)
     return suspects
 

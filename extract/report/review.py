@@ -22,13 +22,15 @@ def review(
     undecided: Iterable[str] = (),
     unreadable: Iterable[str] = (),
     broken_by_ocr: Iterable[str] = (),
+    unconfirmed: Iterable[str] = (),
     edition_from_table: bool = True,
 ) -> dict[str, Any]:
     """`{"status", "reasons"}` for the report as it will be emitted.
 
     `undecided`: cells the printed text fits in several ways; `unreadable`: cells OCR could
     not read; `broken_by_ocr`: OCR'd cells nulled because their readings break the table's
-    arithmetic; `edition_from_table`: whether the edition was read off the tables.
+    arithmetic; `unconfirmed`: cells placed by a rule of thumb that the arithmetic did not
+    confirm; `edition_from_table`: whether the edition was read off the tables.
     """
     reasons: list[dict[str, Any]] = []
 
@@ -46,8 +48,9 @@ def review(
         add("table_not_found", missing)
         if not edition_from_table:
             add("edition_not_from_table", ["edition"])
-    explained = set(undecided) | set(unreadable) | set(broken_by_ocr)
+    explained = set(undecided) | set(unreadable) | set(broken_by_ocr) | set(unconfirmed)
     add("ocr_breaks_arithmetic", broken_by_ocr)
+    add("placement_unconfirmed", unconfirmed)
     add("ocr_unreadable", set(unreadable) - set(broken_by_ocr))
     add("placement_undecided", set(undecided) - set(broken_by_ocr) - set(unreadable))
     add("cell_null", [path for path in null_cells(report) if path not in explained])

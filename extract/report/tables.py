@@ -22,6 +22,7 @@ from extract.report.labels import (
     APPLICATION_KEYS,
     EDITION_2019_HEADERS,
     EDITION_2021_HEADERS,
+    HEADER_CELLS,
     MONEY_FIELDS,
     REVIEW_HEADER_WORDS,
     label_pieces,
@@ -59,6 +60,7 @@ class TableRead:
     sources: dict[str, Token] = field(default_factory=dict)
     undecided: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)  # placed by the rules, not the text
+    uncertain: list[str] = field(default_factory=list)  # to be confirmed by the arithmetic
     units: dict[str, str] = field(default_factory=dict)
 
     def put(self, section: str, row: str, columns: Sequence[str], placement: Placement) -> None:
@@ -86,6 +88,9 @@ class ApplicationRows:
     rows: dict[str, list[Token]]
     header_has_total: bool
     reviews_row: list[Token] | None
+    uncertain: set[str] = field(default_factory=set)
+    """Rows whose values were not printed after their label: placed by the collector's
+    rules for other layouts, so the table's arithmetic must confirm them."""
 
 
 class _RowCollector:
@@ -111,9 +116,13 @@ class _RowCollector:
         self.early: list[Token] = []
         self.early_for: dict[str, list[Token]] = {}
         self.early_after: dict[str, str] = {}  # the label before the values early_for holds
+        self.uncertain: set[str] = set()  # rows given values by these rules, not by order
+        self.header_between = False  # column headers printed since the last label
+        self.values_first = False  # a row's values were printed before its label
 
     def label(self, key: str) -> None:
         self.current = key
+        self.header_between = False
         self.rows.setdefault(key, [])
         if self.early and key not in self.early_for and self.matched:
             self.early_after[key] = self.matched[-1]
@@ -138,6 +147,9 @@ class _RowCollector:
                 self.early.append(token)
                 return
             self.rows[idle[0]], self.rows[self.current] = row, []
+            self.uncertain.update((idle[0], self.current))
+        if token.kind == "value" and self.header_between:
+            self.uncertain.add(self.current)  # values after a header, not after their label
         self.rows[self.current].append(token)
         if token.kind == "value":
             self.last_with_values = self.current
@@ -147,11 +159,18 @@ class _RowCollector:
         for key, values in self.early_for.items():
             if not self.rows[key]:  # a row printed with its own cells, blank ones, keeps them
                 self.rows[key] = values
+                self.values_first = True
                 continue
             gap = _rows_between(self.early_after.get(key), key, self.matched)
             if _count_values(values) == WIDTH and len(gap) == 1 and gap[0] not in self.rows:
                 self.rows[gap[0]] = values
+                self.uncertain.add(gap[0])
+            # One printed row without its label is a lost label cell; values strewn over
+            # lines between labels mean the text put values and labels apart.
+            self.values_first |= len({token.row for token in values}) > 1
         _drop_superseded(self.rows, self.matched)
+        if self.values_first or self.early:  # values before their labels: any row may be
+            self.uncertain = set(self.rows)  # one off
         return self.rows
 
 
@@ -191,8 +210,11 @@ def collect_application_rows(tokens: Sequence[Token]) -> ApplicationRows:
                     collector.label(key)
                 elif collector.current is None:
                     header.append(piece)
+                elif HEADER_CELLS.fullmatch(piece.strip()):
+                    collector.header_between = True
     rows = collector.finish()
-    return ApplicationRows(rows, "总计" in "".join(header) or not header, reviews_row)
+    uncertain = collector.uncertain & set(rows)
+    return ApplicationRows(rows, "总计" in "".join(header) or not header, reviews_row, uncertain)
 
 
 def _count_values(tokens: Sequence[Token]) -> int:
@@ -223,6 +245,11 @@ def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> None:
                     del rows[row]
         else:
             del rows["other_processing"]
+    if "other_processing" in rows and any(row in rows for row in OTHER_ROWS_2021):
+        # Both editions' （六） rows hold values: which is which cannot be told.
+        rows["other_processing"] = []
+        for row in OTHER_ROWS_2021:
+            rows.pop(row, None)
 
 
 def _column_centres(rows: Sequence[Sequence[Token]], width: int) -> list[float] | None:
@@ -311,6 +338,9 @@ def read_applications(tokens: Sequence[Token]) -> tuple[TableRead, list[Token] |
             if placement.values[c] is not None
         ]
     undecided |= {(key, c) for key, row in options.items() if not row for c in range(WIDTH)}
+    read.uncertain = [
+        f"applications/{row}/{column}" for row in found.uncertain for column in APPLICATION_COLUMNS
+    ]
     read.undecided = [f"applications/{row}/{APPLICATION_COLUMNS[c]}" for row, c in undecided]
     return read, found.reviews_row
 
@@ -351,6 +381,16 @@ def _data_rows(tokens: Sequence[Token]) -> list[Token]:
     return bare if len(_values(bare)) >= REVIEW_WIDTH else list(tokens)
 
 
+def _interleaved(tokens: Sequence[Token], cells: Sequence[Token]) -> bool:
+    """Whether text (header cells) is printed between the values: extracted text that
+    lost the table's layout, where the values' order need not be the columns' order."""
+    used = {id(token) for token in cells}
+    positions = [i for i, token in enumerate(tokens) if id(token) in used]
+    return bool(positions) and any(
+        token.kind == "text" for token in tokens[positions[0] : positions[-1]]
+    )
+
+
 def read_reviews(tokens: Sequence[Token]) -> TableRead:
     """Section 四: one row of 15 numbers (three groups of five)."""
     read = TableRead()
@@ -359,7 +399,8 @@ def read_reviews(tokens: Sequence[Token]) -> TableRead:
         return read
     if not _is_grid_row(cells, REVIEW_WIDTH):
         cells = [token for token in cells if token.kind == "value"]
-    options = _row_placements(cells, REVIEW_WIDTH, _review_header_centres(tokens))
+    centres = _review_header_centres(tokens)
+    options = _row_placements(cells, REVIEW_WIDTH, centres)
     chosen, undecided = solve({"reviews": options}, review_equations())
     empty = Placement((None,) * REVIEW_WIDTH, (None,) * REVIEW_WIDTH)
     placement = chosen.get("reviews", empty)
@@ -374,6 +415,8 @@ def read_reviews(tokens: Sequence[Token]) -> TableRead:
         read.put("reviews_and_lawsuits", group, REVIEW_FIELDS, part)
     path = "reviews_and_lawsuits/{}/{}".format
     read.undecided = [path(REVIEW_GROUPS[c // size], REVIEW_FIELDS[c % size]) for _, c in undecided]
+    if centres is None and _interleaved(tokens, cells):
+        read.uncertain = [path(group, field) for group in REVIEW_GROUPS for field in REVIEW_FIELDS]
     read.resolved = [
         path(REVIEW_GROUPS[c // size], REVIEW_FIELDS[c % size])
         for c in disputed(options)
