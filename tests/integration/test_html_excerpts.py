@@ -14,18 +14,15 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.render import C, Table, report_blocks, title_lines
 from schemas.scoring import score
 from worker.pipeline import process_file
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
-from bench.render import C, Table, report_blocks, title_lines
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TRUTHS = ("dev-03", "dev-04")  # 2019 edition, 2021 edition (with three all-blank rows)

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from schemas.scoring import score
-from worker.pipeline import process_file
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
 from bench.render import (
     APPLICANT_HEADERS,
     APPLICANTS,
@@ -30,6 +25,8 @@ from bench.render import (
     grid,
     report_blocks,
 )
+from schemas.scoring import score
+from worker.pipeline import process_file
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TRUTH = json.loads((DEVSET / "dev-04.truth.json").read_text(encoding="utf-8"))

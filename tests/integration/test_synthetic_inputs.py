@@ -18,7 +18,6 @@ import html
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from bench.render import Table, report_blocks, title_lines
 from schemas.scoring import score
 from worker.pipeline import process_file
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
-from bench.render import Table, report_blocks, title_lines
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 RENDERED = ("dev-03", "dev-04", "dev-06", "dev-09")  # 2019 元, 2021 blanks, 2019 two-line, 2021 bad

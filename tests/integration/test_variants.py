@@ -9,17 +9,14 @@ call itself `complete` (checked once the parser reports `review`).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.variants import TEXT_STYLES, write_variants
 from schemas.scoring import MISSING, Mismatch, score
 from worker.pipeline import process_file
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not an installed package
-from bench.variants import TEXT_STYLES, write_variants
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TEXT_SOURCES = {
