@@ -284,15 +284,29 @@ class Instance:
 
 
 def rule_instances(report: Mapping[str, Any]) -> list[Instance]:
-    """Rules 1–4 instance by instance, for callers that weigh cells against the rules."""
+    """Rules 1–4 instance by instance, for callers that weigh cells against the rules.
+
+    An instance with blank cells is broken all the same when the side with the blanks
+    already sums to more than the other, complete side: counts are never negative.
+    """
     instances = []
     for eq in _equations(report):
         operands = eq.lhs + eq.rhs
         holds = None
         if all(_is_number(op.value) for op in operands):
             holds = sum(op.value for op in eq.lhs) == sum(op.value for op in eq.rhs)
+        elif _exceeds(eq.lhs, eq.rhs) or _exceeds(eq.rhs, eq.lhs):
+            holds = False
         instances.append(Instance(eq.rule, tuple(op.path for op in operands), holds))
     return instances
+
+
+def _exceeds(partial: Sequence[_Operand], whole: Sequence[_Operand]) -> bool:
+    """Whether the known cells of `partial` already sum to more than complete `whole`."""
+    if not all(_is_number(op.value) for op in whole):
+        return False
+    known = [op.value for op in partial if _is_number(op.value)]
+    return sum(known) > sum(op.value for op in whole)
 
 
 def _forced(eq: _Equation) -> list[tuple[_Operand, int | None]]:

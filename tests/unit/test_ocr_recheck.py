@@ -114,3 +114,23 @@ def test_a_clean_scan_is_complete() -> None:
         {"reason": "table_not_found", "paths": ["active_disclosure", "reviews_and_lawsuits"]}
     ]
     assert report["applications"]["unable_not_held"]["natural_person"] == 6
+
+
+def test_a_misread_is_not_kept_where_the_known_part_already_exceeds_the_total() -> None:
+    # rules.rule_instances: an instance with a blank is broken all the same when its known
+    # cells already exceed its total (counts are never negative); seen on a scan, granted's
+    # 20 read as 29 beside an unreadable cell.
+    apps = {
+        **APPS,
+        "granted": (29, 3, "", 1, 1, 1, 27),  # printed 20: 29 + 3 + 1 + 1 + 1 > 27 already
+        "withheld_state_secret": ("", 0, 0, 0, 0, 0, 1),  # printed 1, unreadable
+    }
+    report = parse_grid(
+        apps,
+        alternatives={
+            "applications/granted/2": ("1", "7"),
+            "applications/withheld_state_secret/0": ("1", "7"),
+        },
+    )
+    # column natural_person: 29 + 47 known > 68 (total_processed); row granted: 35 > 27
+    assert report["applications"]["granted"]["natural_person"] in (20, None)
