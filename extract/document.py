@@ -8,8 +8,8 @@ with wrapped label lines already merged into the row they belong to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 BBox = tuple[float, float, float, float]
@@ -67,6 +67,26 @@ class Document:
     filename: str
     sha256: str
     pages: list[Page] = field(default_factory=list)
+
+    def add_alternatives(self, readings: Mapping[tuple[int, BBox], Sequence[str]]) -> bool:
+        """Give the cells at (page, box) these further readings; whether any cell gained one.
+
+        For a second parse after OCR read the cells concerned again another way.
+        """
+        gained = False
+        for page in self.pages:
+            for row in page.rows:
+                for index, cell in enumerate(row.cells):
+                    found = readings.get((page.number, cell.bbox)) if cell.bbox else None
+                    new = tuple(
+                        text
+                        for text in dict.fromkeys(found or ())
+                        if text != cell.text and text not in cell.alternatives
+                    )
+                    if new:
+                        row.cells[index] = replace(cell, alternatives=cell.alternatives + new)
+                        gained = True
+        return gained
 
     @property
     def method(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extract.document import Document
 from extract.read import read_document
 from extract.report import parse_document
 from schemas.validate import validate_report
@@ -47,6 +48,8 @@ def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -
     pages = len(document.pages)
     tell("parsing", pages, pages)
     report = parse_document(document)
+    if _read_again(path, document, report, jobs):
+        report = parse_document(document)
     parsed = time.perf_counter()
     tell("validating", pages, pages)
     validate_report(report)
@@ -58,3 +61,32 @@ def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -
         "total": done - started,
     }
     return Processed(report, {stage: round(seconds, 4) for stage, seconds in timings.items()})
+
+
+REREAD_REASONS = frozenset({"ocr_breaks_arithmetic", "ocr_unreadable"})
+"""Review reasons whose cells OCR reads again, other ways, before a second parse."""
+
+
+def _read_again(path: Path, document: Document, report: dict[str, Any], jobs: int | None) -> bool:
+    """Have OCR read again the cells the parser nulled (their readings break the table's
+    sums, or could not be read); whether any cell gained a reading to weigh.
+
+    The parser keeps a new reading only where it alone makes the sums hold, so this can
+    fill a null but never change a number that was kept.
+    """
+    cells = [
+        cell
+        for reason in report["review"]["reasons"]
+        if reason["reason"] in REREAD_REASONS
+        for cell in reason["paths"]
+    ]
+    requests = [
+        (entry["page"], tuple(entry["bbox"]))
+        for entry in map(report["provenance"].get, cells)
+        if entry and entry["bbox"] and entry["method"] == "ocr"
+    ]
+    if not requests:
+        return False
+    from extract.ocr import OcrSettings, reread_cells  # OpenCV only for scans
+
+    return document.add_alternatives(reread_cells(path, requests, OcrSettings.from_env(jobs)))

@@ -23,6 +23,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from itertools import product
+from math import prod
 from typing import Any
 
 from extract.report.tokens import Token
@@ -66,11 +68,25 @@ def recheck(
     first = {path: cell_at(report, path) for path in suspects}
     for path in suspects:
         _set(report, path, None)
-    open_cells = set(suspects)
+    open_cells = _keep_forced(report, set(suspects), readings)
+    ocr_cells = {path for path in open_cells if judged[path].method == "ocr"}
+    open_cells -= _keep_only_combination(report, ocr_cells, readings)
+    for path in set(suspects) - open_cells:
+        if cell_at(report, path) != first[path]:
+            result.reread[path] = (first[path], cell_at(report, path))
+    result.broken = sorted(p for p in open_cells - unreadable if judged[p].method == "ocr")
+    result.unconfirmed = sorted(p for p in open_cells - unreadable if judged[p].method != "ocr")
+    result.unreadable = sorted(open_cells & unreadable)
+    return result
+
+
+def _keep_forced(
+    report: dict[str, Any], open_cells: set[str], readings: Mapping[str, set[Number]]
+) -> set[str]:
+    """Give back, one round at a time, each nulled cell whose value the rest of the table
+    forces, where that value is one of its readings; the cells still open."""
     while open_cells:
-        trial = copy.deepcopy(
-            {key: report[key] for key in ("applications", "reviews_and_lawsuits")}
-        )
+        trial: dict[str, Any] = {key: copy.deepcopy(report.get(key)) for key in _RULED}
         trial["edition"] = report.get("edition")
         infer_forced(trial)
         kept = {
@@ -81,15 +97,43 @@ def recheck(
         if not kept:
             break
         for path in kept:
-            value = cell_at(trial, path)
+            _set(report, path, cell_at(trial, path))
+        open_cells = open_cells - kept
+    return open_cells
+
+
+MAX_COMBINATIONS = 4096
+
+
+def _keep_only_combination(
+    report: dict[str, Any], open_cells: set[str], readings: Mapping[str, set[Number]]
+) -> set[str]:
+    """Where several nulled OCR'd cells share the sums that judge them (a misread cell and
+    the row total beside it), try every combination of their readings: if exactly one makes
+    every sum they are in that can be judged hold, and judges each of them, keep it.
+    Returns the cells given a value.  (Not for text cells placed by a rule of thumb: a row
+    in the wrong place keeps its own total.)"""
+    cells = sorted(path for path in open_cells if readings[path])
+    choices = [sorted(readings[path]) for path in cells]
+    if not cells or prod(len(choice) for choice in choices) > MAX_COMBINATIONS:
+        return set()
+    fitting = []
+    for combination in product(*choices):
+        for path, value in zip(cells, combination, strict=True):
             _set(report, path, value)
-            if value != first[path]:
-                result.reread[path] = (first[path], value)
-        open_cells -= kept
-    result.broken = sorted(p for p in open_cells - unreadable if judged[p].method == "ocr")
-    result.unconfirmed = sorted(p for p in open_cells - unreadable if judged[p].method != "ocr")
-    result.unreadable = sorted(open_cells & unreadable)
-    return result
+        instances = [i for i in rule_instances(report) if set(i.paths) & set(cells)]
+        judged = {path for i in instances if i.holds for path in i.paths}
+        if all(i.holds is not False for i in instances) and set(cells) <= judged:
+            fitting.append(combination)
+        if len(fitting) > 1:
+            break
+    for path in cells:
+        _set(report, path, None)
+    if len(fitting) != 1:
+        return set()
+    for path, value in zip(cells, fitting[0], strict=True):
+        _set(report, path, value)
+    return set(cells)
 
 
 def _suspects(report: Mapping[str, Any], judged: set[str], uncertain: set[str]) -> set[str]:

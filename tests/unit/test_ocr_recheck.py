@@ -134,3 +134,13 @@ def test_a_misread_is_not_kept_where_the_known_part_already_exceeds_the_total() 
     )
     # column natural_person: 29 + 47 known > 68 (total_processed); row granted: 35 > 27
     assert report["applications"]["granted"]["natural_person"] in (20, None)
+
+
+def test_a_misread_beside_an_unvouched_total_takes_the_one_combination_that_holds() -> None:
+    # recheck._keep_only_combination: both cells of the broken row are nulled (the total's
+    # column has a blank row, so no sum vouches for it); of 60/6 × 8, only 6 and 8 hold.
+    apps = {**APPS, "unable_not_held": ("60", 2, 0, 0, 0, 0, 8), "granted": (None,) * 7}
+    report = parse_grid(apps, alternatives={"applications/unable_not_held/0": ("6",)})
+
+    assert report["applications"]["unable_not_held"]["natural_person"] == 6
+    assert report["applications"]["unable_not_held"]["total"] == 8
