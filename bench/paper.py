@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import subprocess
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -198,16 +198,25 @@ def _row_heights(items: list[Placed], edges: list[float], size: float, rows: int
 # ---------------------------------------------------------------- the scanner
 
 
-def scan(pdf: Path | bytes, dpi: int, angle: float, seed: int) -> list[Image.Image]:
+def scan(
+    pdf: Path | bytes,
+    dpi: int,
+    angle: float,
+    seed: int,
+    draw: Callable[[int, np.ndarray], None] | None = None,
+) -> list[Image.Image]:
     """The pages of a PDF as a scanner would give them: turned by ±`angle` degrees
-    (alternating), a little grey, with noise and specks.  The same pages as the OCR tests'
-    scans of the devset PDFs, so both measure the reader on one kind of scan."""
+    (alternating), a little grey, with noise and specks; `draw(page number, pixels)` may
+    mark a page first, as printed.  The OCR tests scan the devset PDFs with it too, so both
+    measure the reader on one kind of scan."""
     rng = np.random.default_rng(seed)
     pages = []
     document = pypdfium2.PdfDocument(pdf)
     try:
         for index in range(len(document)):
             gray = document[index].render(scale=dpi / 72, grayscale=True).to_numpy().copy()
+            if draw is not None:
+                draw(index + 1, gray)
             gray = rotate(gray, angle if index % 2 == 0 else -angle)
             noisy = gray.astype(np.float32) * 0.9 + 12 + rng.normal(0, 8, gray.shape)
             specks = rng.random(gray.shape) < 0.0003

@@ -22,17 +22,15 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pypdfium2
 import pytest
 from PIL import Image
 
+from bench.paper import scan as scan_pages
 from extract.errors import ExitCode, LimitExceeded, MissingDependency, OcrFailed
-from extract.ocr import rotate
 from extract.read import read_document
 from schemas.scoring import Score, score
 from worker.pipeline import process_file
@@ -92,34 +90,6 @@ def test_devset_scan_matches_truth(name: str, minimum: float) -> None:
 # --- scans made from the text PDFs ---------------------------------------------------------
 
 
-def make_scan(
-    pdf: Path,
-    dpi: int,
-    angle: float,
-    seed: int,
-    draw: Callable[[int, np.ndarray], None] | None = None,
-) -> list[Image.Image]:
-    """The pages of a text PDF as a scanner would give them: turned by ±`angle` degrees
-    (alternating), a little grey, with noise and specks; `draw(page number, pixels)` may
-    mark a page first, as printed."""
-    rng = np.random.default_rng(seed)
-    pages = []
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        for index in range(len(document)):
-            gray = document[index].render(scale=dpi / 72, grayscale=True).to_numpy().copy()
-            if draw is not None:
-                draw(index + 1, gray)
-            gray = rotate(gray, angle if index % 2 == 0 else -angle)
-            noisy = gray.astype(np.float32) * 0.9 + 12 + rng.normal(0, 8, gray.shape)
-            specks = rng.random(gray.shape) < 0.0003
-            noisy[specks] = rng.uniform(0, 120, int(specks.sum()))
-            pages.append(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)))
-    finally:
-        document.close()
-    return pages
-
-
 def save_scan(pages: list[Image.Image], target: Path, dpi: int) -> Path:
     """An image-only PDF (JPEG pages) or, for .tif, a multi-page TIFF."""
     if target.suffix == ".tif":
@@ -152,7 +122,7 @@ def test_scan_of_a_text_pdf_reads_like_the_text_pdf(
     source: Path, suffix: str, tmp_path: Path
 ) -> None:
     seed = SOURCES.index(source)
-    scan = save_scan(make_scan(source, 300, 1.0, seed), tmp_path / f"scan{suffix}", 300)
+    scan = save_scan(scan_pages(source, 300, 1.0, seed), tmp_path / f"scan{suffix}", 300)
     report = process_file(scan)
     assert report["source"]["method"] == "ocr"
     assert report["source"]["pages"] == len(pypdfium2.PdfDocument(source))
@@ -165,7 +135,7 @@ def test_scan_of_a_text_pdf_reads_like_the_text_pdf(
 def test_mixed_pdf_reads_text_pages_from_text_and_scanned_pages_by_ocr(tmp_path: Path) -> None:
     """dev-01 with its applications page (page 3) replaced by a scan of it."""
     source = DEVSET / "dev-01.pdf"
-    scanned = save_scan(make_scan(source, 300, 0.8, 3)[2:3], tmp_path / "page3.pdf", 300)
+    scanned = save_scan(scan_pages(source, 300, 0.8, 3)[2:3], tmp_path / "page3.pdf", 300)
     mixed = pypdfium2.PdfDocument.new()
     text, scan = pypdfium2.PdfDocument(source), pypdfium2.PdfDocument(scanned)
     mixed.import_pages(text, [0, 1])

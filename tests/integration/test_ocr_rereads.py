@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from test_ocr_devset import DEVSET, make_scan, save_scan, truth_of
+from test_ocr_devset import DEVSET, save_scan, truth_of
 
 from bench.paper import Sheet, image_pdf, scan
 from bench.render import (
@@ -60,7 +60,7 @@ def _stroke_beside(page: int, gray: np.ndarray) -> None:
 
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pages = make_scan(SOURCE, 300, 1.0, 4, draw=_stroke_beside)
+    pages = scan(SOURCE, 300, 1.0, 4, draw=_stroke_beside)
     return save_scan(pages, tmp_path_factory.mktemp("damaged") / "dev-04-damaged.pdf", 300)
 
 
