@@ -92,7 +92,13 @@ def match_application_row(text: str, after: str | None) -> str | None:
     header's 总计, say) is not a row.  Where a group label is merged with its first
     sub-row's label ("（六）其他处理1.申请人无正当理由…"), the sub-row wins.
     """
-    start = -1 if after is None else _INDEX[after]
+    # （六）其他处理 is the 2019 edition's row, but in the 2021 edition it heads the three
+    # sub-rows that follow it: after it, they may still come.
+    start = (
+        -1
+        if after is None
+        else _INDEX["not_processed_confirmation" if after in _GROUP_ROWS else after]
+    )
     hits = [label for label in APPLICATION_LABELS if label.pattern.search(text)]
     specific = [label for label in hits if label.key not in _GROUP_ROWS] or hits
     for label in specific:

@@ -67,6 +67,7 @@ _UNIT_AFTER = re.compile(
     r"^(?:年|月|日|号|条|项|位|件|个|次|人|%|％|余|多|万|亿|元|类|期|家|批|名)"
 )
 _ITEM_AFTER = re.compile(r"^[.、．](?!\d)")
+_CJK_AFTER = re.compile(r"^[\u4e00-\u9fff]{2}")
 
 
 def embedded_values(text: str) -> list[tuple[int, int, Value]]:
@@ -85,6 +86,8 @@ def embedded_values(text: str) -> list[tuple[int, int, Value]]:
         rest = text[end:]
         if _UNIT_AFTER.match(rest):
             continue
+        if start == 0 and len(run) == 1 and _CJK_AFTER.match(rest):
+            continue  # an item number that lost its point: `1申请人无正当理由…`
         if _ITEM_AFTER.match(rest) and "." not in run:
             if len(run.lstrip(_SIGN)) == 1:
                 continue

@@ -168,7 +168,7 @@ class _RowCollector:
             # One printed row without its label is a lost label cell; values strewn over
             # lines between labels mean the text put values and labels apart.
             self.values_first |= len({token.row for token in values}) > 1
-        _drop_superseded(self.rows, self.matched)
+        self.uncertain |= _drop_superseded(self.rows, self.matched)
         if self.values_first or self.early:  # values before their labels: any row may be
             self.uncertain = set(self.rows)  # one off
         return self.rows
@@ -228,9 +228,10 @@ def _looks_like_review_row(row_tokens: Sequence[Token]) -> bool:
     )
 
 
-def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> None:
+def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> set[str]:
     """Remove labels that named no row after all: a group label such as （六）其他处理 over
-    its sub-rows, or a repeated header's 总计 followed by earlier rows."""
+    its sub-rows, or a repeated header's 总计 followed by earlier rows.  Returns the rows
+    given values by order rather than by their own label."""
     index = {key: i for i, key in enumerate(APPLICATION_KEYS)}
     for position, key in enumerate(matched):
         if key not in rows or _count_values(rows[key]):
@@ -246,10 +247,14 @@ def _drop_superseded(rows: dict[str, list[Token]], matched: list[str]) -> None:
         else:
             del rows["other_processing"]
     if "other_processing" in rows and any(row in rows for row in OTHER_ROWS_2021):
-        # Both editions' （六） rows hold values: which is which cannot be told.
-        rows["other_processing"] = []
-        for row in OTHER_ROWS_2021:
-            rows.pop(row, None)
+        # The 2021 sub-rows are printed, so （六）其他处理 heads them: its values are those
+        # of the sub-row whose label was not recognised, if only one is missing.
+        values = rows.pop("other_processing")
+        missing = [row for row in OTHER_ROWS_2021 if row not in rows]
+        if len(missing) == 1:
+            rows[missing[0]] = values
+            return {missing[0]}
+    return set()
 
 
 def _column_centres(rows: Sequence[Sequence[Token]], width: int) -> list[float] | None:

@@ -985,3 +985,29 @@ def test_two_rows_whose_labels_were_lost_side_by_side_are_not_guessed() -> None:
     for row in ("unable_not_held", "unable_needs_creation"):
         for column, value in report["applications"][row].items():
             assert value in (None, APPS[row][list(report["applications"][row]).index(column)])
+
+
+def test_the_2021_sub_rows_follow_their_group_label_whose_item_number_lost_its_point() -> None:
+    # Seen on a one-page image of table 三: OCR read `1.申请人…` as `1申请人…`.
+    # numbers.embedded_values: a lone digit opening a cell, run into words, is an item
+    # number, not a value; labels.match_application_row: after （六）其他处理 its 2021
+    # sub-rows may still come.
+    labels = {
+        **LABELS,
+        "other_overdue_correction": "（六）其他处理\t1申请人无正当理由逾期不补正、行政机关不",
+    }
+    report = parse_text(report_text(apps=apps_table(labels=labels)))
+
+    assert report["edition"] == "2021"
+    assert "other_processing" not in report["applications"]
+    assert table_values(report) == APPS
+
+
+def test_values_beside_the_group_label_are_its_one_unrecognised_sub_row() -> None:
+    # tables._drop_superseded: （六）其他处理 holding values beside the 2021 sub-rows heads
+    # them; the values are the sub-row whose label could not be read, if only one is missing.
+    labels = {**LABELS, "other_overdue_correction": "（六）其他处理\t■■■"}
+    report = parse_text(report_text(apps=apps_table(labels=labels)))
+
+    assert report["edition"] == "2021"
+    assert table_values(report) == APPS
