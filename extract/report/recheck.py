@@ -9,9 +9,10 @@ chosen by a rule of thumb.  Text-layer numbers printed after their labels are wh
 report prints, and reports that print broken sums exist, so only the uncertain ones are
 judged, and only here:
 
-1. suspects: the uncertain cells of every rule instance that breaks, except those a holding
-   instance vouches for (when that leaves a broken instance with none, all its uncertain
-   cells), and the cells OCR could not read at all;
+1. suspects: the OCR'd cells of every rule instance that breaks, except those a holding
+   instance vouches for (when that leaves a broken instance with none, all its OCR'd
+   cells); the cells OCR could not read at all; and every uncertain text cell, which no
+   holding sum can vouch for (two rows swapped keep every column's sum);
 2. the suspects are nulled; wherever the rest of the table then forces a suspect's value,
    and that value is one of the cell's own readings (the first, or one OCR offered as an
    alternative), the cell keeps it, and the forcing is tried again with it;
@@ -32,7 +33,6 @@ from schemas.rules import infer_forced, rule_instances
 
 Number = int | float
 _RULED = ("applications", "reviews_and_lawsuits")
-_ACROSS = ("rule2", "rule3")  # the rules that sum a column over rows
 
 
 @dataclass(slots=True)
@@ -137,15 +137,12 @@ def _keep_only_combination(
 
 
 def _suspects(report: Mapping[str, Any], judged: set[str], uncertain: set[str]) -> set[str]:
-    """The judged cells the sums rule out, and the uncertain ones no column's sum vouches
-    for: a row's own total (rules 1 and 4) holds as well when the whole row is in the wrong
-    place, or a group of mostly zeros in another group's place."""
+    """The judged cells the sums rule out, and every uncertain one: holding sums do not
+    vouch for a row placed by a rule of thumb (a row in the wrong place keeps its own total,
+    and two rows swapped keep every column's); only the other rows forcing its values do."""
     instances = rule_instances(report)
     vouched = {path for inst in instances if inst.holds for path in inst.paths}
-    across = {
-        path for inst in instances if inst.holds and inst.rule in _ACROSS for path in inst.paths
-    }
-    suspects = {path for path in uncertain - across if cell_at(report, path) is not None}
+    suspects = {path for path in uncertain if cell_at(report, path) is not None}
     for inst in instances:
         if inst.holds is not False:
             continue
