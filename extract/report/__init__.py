@@ -203,6 +203,7 @@ def _report(
         broken_by_ocr=checked.broken,
         unconfirmed=checked.unconfirmed,
         edition_from_table=edition_from_table,
+        agency_confirmed=identity.agency_confirmed,
     )
     report["warnings"] = _warnings(report["review"]["reasons"]) + [
         f"{path}: OCR read {first}; {kept}, another reading of the cell, is the one the "
@@ -215,6 +216,7 @@ def _report(
 _WARNINGS = {
     "format_not_supported": "the report follows the pre-2019 format, which is not supported",
     "agency_not_found": "the reporting body was not found (no title, signature or contact line)",
+    "agency_unconfirmed": "the reporting body's name was read by OCR once only; check it",
     "year_not_found": "the year was not found (no title or statistics period)",
     "table_not_found": "table not found",
     "edition_not_from_table": "the edition was not decided by the tables but by the year",

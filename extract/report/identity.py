@@ -36,6 +36,9 @@ class Identity:
     title: Title | None
     agency: Found | None
     year: Found | None
+    agency_confirmed: bool = True
+    """False for a name OCR read once only: one misread character files the report under
+    another body, so a name read from a scan must be found again elsewhere in it."""
 
 
 _SPACE = re.compile(r"\s+")
@@ -71,7 +74,18 @@ def identify(document: Document) -> Identity:
         agency = _signature(rows) or _contact(rows)
     if year is None:
         year = _period(rows)
-    return Identity(title, agency, year)
+    return Identity(title, agency, year, _confirmed(document, agency))
+
+
+def _confirmed(document: Document, agency: Found | None) -> bool:
+    """Whether a name read by OCR is printed again in another row of the document (the
+    opening sentence, the signature, the contact line usually repeat it)."""
+    methods = {page.number: page.method for page in document.pages}
+    if agency is None or methods.get(agency.page) != "ocr":
+        return True
+    name = str(agency.value)
+    rows = [row for page in document.pages for row in page.rows]
+    return sum(name in _text(row) for row in rows) >= 2
 
 
 def _text(row: Row) -> str:

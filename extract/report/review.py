@@ -24,13 +24,15 @@ def review(
     broken_by_ocr: Iterable[str] = (),
     unconfirmed: Iterable[str] = (),
     edition_from_table: bool = True,
+    agency_confirmed: bool = True,
 ) -> dict[str, Any]:
     """`{"status", "reasons"}` for the report as it will be emitted.
 
     `undecided`: cells the printed text fits in several ways; `unreadable`: cells OCR could
     not read; `broken_by_ocr`: OCR'd cells nulled because their readings break the table's
     arithmetic; `unconfirmed`: cells placed by a rule of thumb that the arithmetic did not
-    confirm; `edition_from_table`: whether the edition was read off the tables.
+    confirm; `edition_from_table`: whether the edition was read off the tables;
+    `agency_confirmed`: whether a name read by OCR was found twice.
     """
     reasons: list[dict[str, Any]] = []
 
@@ -42,6 +44,7 @@ def review(
     if report.get("edition") == "pre2019":
         add("format_not_supported", ["edition"])
     add("agency_not_found", [] if report.get("agency") else ["agency"])
+    add("agency_unconfirmed", [] if agency_confirmed or not report.get("agency") else ["agency"])
     add("year_not_found", [] if report.get("year") is not None else ["year"])
     missing = [table for table in TABLES if not report.get(table)]
     if report.get("edition") != "pre2019":

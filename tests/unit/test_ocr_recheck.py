@@ -47,10 +47,12 @@ def parse_grid(
     apps: dict[str, tuple[Any, ...]],
     method: str = "ocr",
     alternatives: dict[str, tuple[str, ...]] | None = None,
+    signed: str = "某某市某某局",
 ) -> dict[str, Any]:
     title = Row([Cell("某某市某某局2021年政府信息公开工作年度报告", (40.0, 20.0, 500.0, 40.0))])
     heading = Row([Cell("三、收到和处理政府信息公开申请情况", (40.0, 42.0, 400.0, 58.0))])
-    rows = [title, heading, *_table_rows(apps, alternatives or {})]
+    signature = [Row([Cell(signed, (300.0, 700.0, 500.0, 716.0))])] if signed else []
+    rows = [title, heading, *_table_rows(apps, alternatives or {}), *signature]
     return parse_document(Document("scan.pdf", SHA, [Page(1, rows, method, 595.0, 842.0)]))
 
 
@@ -144,3 +146,15 @@ def test_a_misread_beside_an_unvouched_total_takes_the_one_combination_that_hold
 
     assert report["applications"]["unable_not_held"]["natural_person"] == 6
     assert report["applications"]["unable_not_held"]["total"] == 8
+
+
+def test_an_agency_ocr_read_once_only_needs_review() -> None:
+    # identity._confirmed: one misread character would file the report under another body.
+    report = parse_grid(APPS, signed="")
+
+    assert {"reason": "agency_unconfirmed", "paths": ["agency"]} in report["review"]["reasons"]
+
+
+def test_an_agency_read_again_in_the_signature_is_confirmed() -> None:
+    assert "agency_unconfirmed" not in reasons(parse_grid(APPS))
+    assert "agency_unconfirmed" in reasons(parse_grid(APPS, signed="某某市某甘局"))
