@@ -157,19 +157,19 @@ class _RowCollector:
 
     def finish(self) -> dict[str, list[Token]]:
         for key, values in self.early_for.items():
+            # One printed row of values is a wrapped label's, or a lost label cell's; values
+            # strewn over lines between labels mean the text put values and labels apart.
+            self.values_first |= len({token.row for token in values}) > 1
             if not self.rows[key]:  # a row printed with its own cells, blank ones, keeps them
                 self.rows[key] = values
-                self.values_first = True
+                self.uncertain.add(key)
                 continue
             gap = _rows_between(self.early_after.get(key), key, self.matched)
             if _count_values(values) == WIDTH and len(gap) == 1 and gap[0] not in self.rows:
                 self.rows[gap[0]] = values
                 self.uncertain.add(gap[0])
-            # One printed row without its label is a lost label cell; values strewn over
-            # lines between labels mean the text put values and labels apart.
-            self.values_first |= len({token.row for token in values}) > 1
         self.uncertain |= _drop_superseded(self.rows, self.matched)
-        if self.values_first or self.early:  # values before their labels: any row may be
+        if self.values_first or len({token.row for token in self.early}) > 1:  # any row may be
             self.uncertain = set(self.rows)  # one off
         return self.rows
 
