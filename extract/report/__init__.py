@@ -86,6 +86,10 @@ def parse_document(document: Document) -> dict[str, Any]:
     return _report(document, identity, edition, [active, applications, reviews], tokens, from_table)
 
 
+MIN_LABELLED_ROWS = 6
+"""Section 三's row labels are long and printed nowhere else: this many identify the table."""
+
+
 def _anchored(name: str, table: TableRead, tokens: Sequence[Token]) -> bool:
     """Whether the table's own header words are printed with it (or, for 三, most of its
     row labels, which are long and found nowhere else)."""
@@ -96,9 +100,6 @@ def _anchored(name: str, table: TableRead, tokens: Sequence[Token]) -> bool:
     return len(set(anchor.findall(text))) >= 2 or (
         name == "applications" and len(table.cells) >= MIN_LABELLED_ROWS
     )
-
-
-MIN_LABELLED_ROWS = 6
 
 
 def _review_tokens(
