@@ -61,7 +61,10 @@ _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
     "doc": (UnsupportedInput, "legacy .doc is not supported; save as .docx or PDF"),
     "encrypted-office": (EncryptedFile, "password-protected Office document; remove the password"),
     "zip": (UnsupportedInput, "a zip archive that is not a Word .docx is not supported"),
-    "binary": (UnsupportedInput, "not a PDF, Word .docx, web page or text file"),
+    "binary": (
+        UnsupportedInput,
+        "not a PDF, image, Word .docx, web page, markdown or text file",
+    ),
 }
 
 

@@ -47,9 +47,12 @@ _AGENCY_END = (
     r"队|馆|会|部|办|街道|镇|乡|公司|集团|区|县|市|州|盟|旗)"
 )
 _NAME = r"[\u4e00-\u9fff（）()·]"
+_DATE = (
+    r"(?:20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|二[〇○零O]{1}[〇○零O一二三四五六七八九]{2}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)"
+)
 _SIGNATURE = re.compile(
-    rf"(?:^|[。！？；;：:\s])(?P<agency>{_NAME}{{2,40}}?{_AGENCY_END})\s*"
-    r"20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$"
+    rf"(?:^|[。！？；;：:\s])(?P<agency>{_NAME}{{2,40}}?{_AGENCY_END})\s*{_DATE}\s*$"
 )
 _CONTACT = re.compile(rf"请(?:与|联系)(?P<agency>{_NAME}{{2,40}}?{_AGENCY_END})(?:联系|咨询)")
 _PERIOD = re.compile(

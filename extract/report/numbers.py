@@ -15,6 +15,7 @@ from extract.normalize import fold_radicals
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋／", "0123456789.-+/")
 _NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d+(?:\.\d+)?")
+_COUNTED = re.compile(r"(\d+)(?:件|项|个|次|条|家|人|宗)")
 _NA_MARKS = {"/", "-", "—", "–", "——", "－", "无", "\\", "／"}
 _WHITESPACE = re.compile(r"\s+")
 _DIGITS_APART = re.compile(r"\d\s+[\d+-]")
@@ -56,6 +57,9 @@ def parse_value(text: str) -> Value | None:
         return Value(cleaned, None)
     if _NUMBER.fullmatch(cleaned):
         return Value(cleaned, to_number(cleaned))
+    counted = _COUNTED.fullmatch(cleaned)  # a cell of its own printing the unit: 4件
+    if counted:
+        return Value(counted[1], to_number(counted[1]))
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from report_texts import (
     ACTIVE_2019,
+    ACTIVE_2021,
     APPS,
     HEADER,
     LABELS,
@@ -260,3 +261,18 @@ def test_a_signed_item_number_is_no_value() -> None:
     report = parse_text(report_text(opening="清单：-1.公开目录 -2.公开指南"))
 
     assert report["review"]["status"] == "complete"
+
+
+def test_a_signature_dated_in_chinese_numerals_names_the_body() -> None:
+    text = report_text(title="").split("五、存在的主要问题")[0]
+    text += SIGNED.replace("2024年1月20日", "二〇二四年一月二十日")
+
+    assert parse_text(text)["agency"] == "某某市某某局"
+
+
+def test_a_cell_printing_its_unit_is_its_number() -> None:
+    # numbers.parse_value: chat tools write `| 行政处罚 | 4件 |`.
+    active = ACTIVE_2021.replace("行政处罚\t35", "行政处罚\t35件")
+    report = parse_text(report_text(active=active))
+
+    assert report["active_disclosure"]["administrative_punishment"] == {"decisions": 35}
