@@ -29,10 +29,9 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from extract.document import Cell, Document, Page, Row
 from extract.errors import UnsupportedInput
@@ -40,7 +39,19 @@ from extract.html import html_rows
 from extract.normalize import normalize_space
 from extract.text import decode_plain, pipe_cells
 
-_MD = MarkdownIt("commonmark").enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@cache
+def _parser() -> MarkdownIt:
+    """markdown-it-py, imported on first use: sniffing a text file or reading a PDF does
+    not pay for it (about 50 ms)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
 
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _VALUE = re.compile(r"[+\-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+\-−]?\d+(?:\.\d+)?|[/／\\—–\-－]+|无")
@@ -122,7 +133,7 @@ def markdown_rows(text: str) -> list[Row]:
 
 def _items(text: str) -> list[_Item]:
     lines = text.splitlines()
-    tokens = _MD.parse(text)
+    tokens = _parser().parse(text)
     items: list[_Item] = []
     skip_to = -1  # an HTML table runs over blank lines: the lines up to its end are read
     for index, token in enumerate(tokens):
@@ -173,7 +184,7 @@ def _inline_text(token: Token) -> str:
 
 
 def _cell_text(raw: str) -> str:
-    tokens = _MD.parseInline(raw)
+    tokens = _parser().parseInline(raw)
     return normalize_space(_inline_text(tokens[0])) if tokens else ""
 
 
