@@ -276,3 +276,9 @@ def test_a_cell_printing_its_unit_is_its_number() -> None:
     report = parse_text(report_text(active=active))
 
     assert report["active_disclosure"]["administrative_punishment"] == {"decisions": 35}
+
+
+def test_a_title_followed_by_its_web_pages_publication_time_is_a_title() -> None:
+    report = parse_text(report_text(title=f"{TITLE}发布时间：2022-01-20 来源：某某市某某局"))
+
+    assert (report["agency"], report["year"]) == ("某某市某某局", 2021)
