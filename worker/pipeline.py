@@ -64,6 +64,7 @@ def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -
 
 
 REREAD_REASONS = frozenset({"ocr_breaks_arithmetic", "ocr_unreadable"})
+RULED_TABLES = ("applications/", "reviews_and_lawsuits/")
 """Review reasons whose cells OCR reads again, other ways, before a second parse."""
 
 
@@ -79,6 +80,7 @@ def _read_again(path: Path, document: Document, report: dict[str, Any], jobs: in
         for reason in report["review"]["reasons"]
         if reason["reason"] in REREAD_REASONS
         for cell in reason["paths"]
+        if cell.startswith(RULED_TABLES)  # a new reading elsewhere has no sum to confirm it
     ]
     requests = [
         (entry["page"], tuple(entry["bbox"]))

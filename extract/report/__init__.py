@@ -222,7 +222,7 @@ _WARNINGS = {
     "table_not_found": "table not found",
     "edition_not_from_table": "the edition was not decided by the tables but by the year",
     "ocr_breaks_arithmetic": "OCR readings break the table's own sums; left null",
-    "ocr_unreadable": "OCR could not read the cell; left null",
+    "ocr_unreadable": "OCR could not settle on one reading of the cell; left null",
     "placement_undecided": "the printed values fit this cell in more than one way; left null",
     "placement_unconfirmed": (
         "the value was not printed after its label and the table's sums do not confirm it; "

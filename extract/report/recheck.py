@@ -60,7 +60,12 @@ def recheck(
     result = Recheck()
     if not judged:
         return result
-    unreadable = {path for path, token in judged.items() if token.kind != "value"}
+    # No rule sums the 主动公开 table: a number OCR's readings disputed cannot be settled.
+    unreadable = {
+        path
+        for path, token in judged.items()
+        if token.kind != "value" or (token.alternatives and not path.startswith(_RULED))
+    }
     suspects = unreadable | _suspects(report, set(judged), set(uncertain))
     if not suspects:
         return result
@@ -69,7 +74,9 @@ def recheck(
     for path in suspects:
         _set(report, path, None)
     open_cells = _keep_forced(report, set(suspects), readings)
-    ocr_cells = {path for path in open_cells if judged[path].method == "ocr"}
+    ocr_cells = {
+        path for path in open_cells if judged[path].method == "ocr" and path.startswith(_RULED)
+    }
     open_cells -= _keep_only_combination(report, ocr_cells, readings)
     for path in set(suspects) - open_cells:
         if cell_at(report, path) != first[path]:

@@ -158,3 +158,33 @@ def test_an_agency_ocr_read_once_only_needs_review() -> None:
 def test_an_agency_read_again_in_the_signature_is_confirmed() -> None:
     assert "agency_unconfirmed" not in reasons(parse_grid(APPS))
     assert "agency_unconfirmed" in reasons(parse_grid(APPS, signed="某某市某甘局"))
+
+
+def test_a_disputed_ocr_number_in_the_active_table_is_left_null() -> None:
+    # recheck: no rule sums the 主动公开 table, so readings OCR disputed cannot be settled
+    # (seen: 133.51 read as 13351, its point lost).
+    header = Row(
+        [
+            Cell(t, (40.0 + 100.0 * i, 20.0, 140.0 + 100.0 * i, 40.0))
+            for i, t in enumerate(["信息内容", "本年收费金额（单位：万元）"])
+        ],
+        table=0,
+    )
+    fee = Row(
+        [
+            Cell("行政事业性收费", (40.0, 42.0, 140.0, 60.0)),
+            Cell("13351", (140.0, 42.0, 240.0, 60.0), 0.3, ("133.51",)),
+        ],
+        table=0,
+    )
+    title = Row([Cell("某某市某某局2021年政府信息公开工作年度报告", (40.0, 2.0, 500.0, 18.0))])
+    heading = Row([Cell("二、主动公开政府信息情况", (40.0, 19.0, 300.0, 20.0))])
+    page = Page(1, [title, heading, header, fee], "ocr", 595.0, 842.0)
+
+    report = parse_document(Document("scan.pdf", SHA, [page]))
+
+    assert report["active_disclosure"]["administrative_fees"]["amount"] is None
+    assert {
+        "reason": "ocr_unreadable",
+        "paths": ["active_disclosure/administrative_fees/amount"],
+    } in report["review"]["reasons"]
