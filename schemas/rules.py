@@ -65,6 +65,15 @@ APPLICATION_ROWS_2021: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + _CL
 _ROW_ORDER: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + OTHER_ROWS_2019 + _CLOSING_ROWS
 _OTHER_ROWS = frozenset(OTHER_ROWS_2019 + OTHER_ROWS_2021)
 
+RULED_TABLES: tuple[str, ...] = ("applications", "reviews_and_lawsuits")
+"""The tables rules 1–4 sum; no rule sums the 主动公开 table."""
+
+
+def is_ruled(path: str) -> bool:
+    """Whether a cell's path (`applications/granted/total`) lies in a table the rules sum."""
+    return path.split("/", 1)[0] in RULED_TABLES
+
+
 REVIEW_FIELDS: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
 REVIEW_GROUPS: tuple[str, ...] = (
     "administrative_reconsideration",  # 行政复议

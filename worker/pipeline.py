@@ -15,6 +15,7 @@ from typing import Any
 from extract.document import Document
 from extract.read import read_document
 from extract.report import parse_document
+from schemas.rules import is_ruled
 from schemas.validate import validate_report
 
 Progress = Callable[[str, int | None, int | None], None]
@@ -64,7 +65,6 @@ def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -
 
 
 REREAD_REASONS = frozenset({"ocr_breaks_arithmetic", "ocr_unreadable"})
-RULED_TABLES = ("applications/", "reviews_and_lawsuits/")
 """Review reasons whose cells OCR reads again, other ways, before a second parse."""
 
 
@@ -80,7 +80,7 @@ def _read_again(path: Path, document: Document, report: dict[str, Any], jobs: in
         for reason in report["review"]["reasons"]
         if reason["reason"] in REREAD_REASONS
         for cell in reason["paths"]
-        if cell.startswith(RULED_TABLES)  # a new reading elsewhere has no sum to confirm it
+        if is_ruled(cell)  # a new reading elsewhere has no sum to confirm it
     ]
     requests = [
         (entry["page"], tuple(entry["bbox"]))

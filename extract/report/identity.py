@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from extract.document import BBox, Document, Row
-from extract.normalize import fold_radicals
-from extract.report.title import Title, find_title, rows_box
+from extract.report.title import Title, find_title, row_text, rows_box
 
 Origin = Literal["title", "signature", "contact", "period"]  # signature, contact: agency only
 
@@ -41,7 +40,6 @@ class Identity:
     another body, so a name read from a scan must be found again elsewhere in it."""
 
 
-_SPACE = re.compile(r"\s+")
 _AGENCY_END = (
     r"(?:人民政府|政府|委员会|管委会|委|办公厅|办公室|办事处|局|厅|署|院|所|中心|处|科|股|站|"
     r"队|馆|会|部|办|街道|镇|乡|公司|集团|区|县|市|州|盟|旗)"
@@ -77,26 +75,17 @@ def identify(document: Document) -> Identity:
         agency = _signature(rows) or _contact(rows)
     if year is None:
         year = _period(rows)
-    return Identity(title, agency, year, _confirmed(document, agency))
+    return Identity(title, agency, year, _confirmed(document, rows, agency))
 
 
-def _confirmed(document: Document, agency: Found | None) -> bool:
+def _confirmed(document: Document, rows: list[tuple[int, Row]], agency: Found | None) -> bool:
     """Whether a name read by OCR is printed again in another row of the document (the
     opening sentence, the signature, the contact line usually repeat it)."""
     methods = {page.number: page.method for page in document.pages}
     if agency is None or methods.get(agency.page) != "ocr":
         return True
     name = str(agency.value)
-    rows = [row for page in document.pages for row in page.rows]
-    return sum(name in _text(row) for row in rows) >= 2
-
-
-def _text(row: Row) -> str:
-    return _SPACE.sub("", fold_radicals(row.text))
-
-
-def _box(row: Row) -> BBox | None:
-    return rows_box([row])
+    return sum(name in row_text(row) for _, row in rows) >= 2
 
 
 def _signature(rows: list[tuple[int, Row]]) -> Found | None:
@@ -108,12 +97,12 @@ def _signature(rows: list[tuple[int, Row]]) -> Found | None:
     ][-TAIL_ROWS:]
     if not tail:
         return None
-    joined = "\n".join(_text(row) for _, row in tail)
+    joined = "\n".join(row_text(row) for _, row in tail)
     match = _SIGNATURE.search(joined)
     if match is None:
         return None
     page, row = _row_at(tail, joined, match.start("agency"))
-    return Found(match["agency"], page, _box(row), "signature")
+    return Found(match["agency"], page, rows_box([row]), "signature")
 
 
 def _row_at(tail: list[tuple[int, Row]], joined: str, position: int) -> tuple[int, Row]:
@@ -124,16 +113,16 @@ def _row_at(tail: list[tuple[int, Row]], joined: str, position: int) -> tuple[in
 
 def _contact(rows: list[tuple[int, Row]]) -> Found | None:
     for page, row in rows:
-        match = _CONTACT.search(_text(row))
+        match = _CONTACT.search(row_text(row))
         if match:
-            return Found(match["agency"], page, _box(row), "contact")
+            return Found(match["agency"], page, rows_box([row]), "contact")
     return None
 
 
 def _period(rows: list[tuple[int, Row]]) -> Found | None:
     """The statistics period's year, where it starts and ends in the same year."""
     for page, row in rows:
-        for match in _PERIOD.finditer(_text(row)):
+        for match in _PERIOD.finditer(row_text(row)):
             if match["end"] is None or match["end"] == match["year"]:
-                return Found(int(match["year"]), page, _box(row), "period")
+                return Found(int(match["year"]), page, rows_box([row]), "period")
     return None

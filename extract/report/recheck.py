@@ -29,10 +29,9 @@ from math import prod
 from typing import Any
 
 from extract.report.tokens import Token
-from schemas.rules import infer_forced, rule_instances
+from schemas.rules import RULED_TABLES, infer_forced, is_ruled, rule_instances
 
 Number = int | float
-_RULED = ("applications", "reviews_and_lawsuits")
 
 
 @dataclass(slots=True)
@@ -64,7 +63,7 @@ def recheck(
     unreadable = {
         path
         for path, token in judged.items()
-        if token.kind != "value" or (token.alternatives and not path.startswith(_RULED))
+        if token.kind != "value" or (token.alternatives and not is_ruled(path))
     }
     suspects = unreadable | _suspects(report, set(judged), set(uncertain))
     if not suspects:
@@ -74,9 +73,7 @@ def recheck(
     for path in suspects:
         _set(report, path, None)
     open_cells = _keep_forced(report, set(suspects), readings)
-    ocr_cells = {
-        path for path in open_cells if judged[path].method == "ocr" and path.startswith(_RULED)
-    }
+    ocr_cells = {path for path in open_cells if judged[path].method == "ocr" and is_ruled(path)}
     open_cells -= _keep_only_combination(report, ocr_cells, readings)
     for path in set(suspects) - open_cells:
         if cell_at(report, path) != first[path]:
@@ -93,7 +90,7 @@ def _keep_forced(
     """Give back, one round at a time, each nulled cell whose value the rest of the table
     forces, where that value is one of its readings; the cells still open."""
     while open_cells:
-        trial: dict[str, Any] = {key: copy.deepcopy(report.get(key)) for key in _RULED}
+        trial: dict[str, Any] = {key: copy.deepcopy(report.get(key)) for key in RULED_TABLES}
         trial["edition"] = report.get("edition")
         infer_forced(trial)
         kept = {

@@ -44,7 +44,7 @@ def find_title(document: Document) -> Title | None:
     rows: list[tuple[str, int, Row]] = []
     for page in document.pages:
         for row in page.rows:
-            rows.append((_SPACE.sub("", fold_radicals(row.text)), page.number, row))
+            rows.append((row_text(row), page.number, row))
             if len(rows) >= SEARCH_ROWS:
                 break
         if len(rows) >= SEARCH_ROWS:
@@ -66,6 +66,11 @@ def find_title(document: Document) -> Title | None:
             lines = [row for _, number, row in rows[start : start + size] if number == page]
             return Title(agency, year, page, rows_box(lines))
     return None
+
+
+def row_text(row: Row) -> str:
+    """A row's text as names are compared: radicals folded, whitespace removed."""
+    return _SPACE.sub("", fold_radicals(row.text))
 
 
 def rows_box(rows: list[Row]) -> BBox | None:
