@@ -1,13 +1,21 @@
-"""Fixtures for the API tests: live `gongkai serve` processes and webhook receivers."""
+"""Fixtures for the integration tests: PostgreSQL and Redis (deployment.py), live `gongkai
+serve` processes and webhook receivers (live.py)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
-from live import LiveApi, Receiver, serve_receiver, start_api
-from test_worker import database, services  # noqa: F401  (PostgreSQL and Redis, shared)
+from deployment import PG_ADMIN, listening, redis_server, wait_for
+from live import LiveApi, Receiver, free_port, serve_receiver, start_api
+
+from worker import db
 
 
 @pytest.fixture
@@ -29,3 +37,37 @@ def receiver() -> Iterator[Receiver]:
     """A webhook receiver that answers 500 to its first request, then 200."""
     with serve_receiver(failures=1) as state:
         yield state
+
+
+@pytest.fixture(scope="session")
+def services() -> None:
+    """Skip where Redis or PostgreSQL is missing, except in CI, where that is a failure."""
+    if not (listening(6379) and listening(5432)) or shutil.which("redis-server") is None:
+        reason = "needs Redis on 6379 and PostgreSQL on 5432 (scripts/setup starts them)"
+        if os.environ.get("GONGKAI_TESTS_REQUIRE_SERVICES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    command = redis_server(port, tmp_path_factory.mktemp("redis"), persistent=False)
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    wait_for(lambda: listening(port), 10, "redis-server", None)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def database(services: None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped after it."""
+    name = f"gongkai_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    yield url
+    db.engine(url).dispose()
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

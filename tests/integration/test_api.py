@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from deployment import REDIS_DB_URL, Cluster
 from live import (
     GONGKAI,
     TOKEN,
@@ -25,7 +26,6 @@ from live import (
     serve_receiver,
     start_api,
 )
-from test_worker import REDIS_DB_URL, Cluster
 
 from extract.errors import ExitCode
 from schemas.validate import load_schema

@@ -12,23 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 import redis
+from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
+from live import free_port
 
-from worker import db
-from worker.ledger import JobView, Ledger
+from worker.ledger import JobView
 from worker.store import Store
 
 pytestmark = pytest.mark.slow
@@ -40,176 +34,7 @@ TEXT_REPORTS = [
     DATA / "devset" / "real" / "pingtan-2021.txt",
     *sorted((DATA / "seeds").glob("*.txt")),
 ]
-BIN = Path(sys.executable).parent
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-REDIS_DB_URL = "redis://127.0.0.1:6379/11"  # the machine's Redis, for test_api's live worker
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture(scope="session")
-def services() -> None:
-    """Skip where Redis or PostgreSQL is missing, except in CI, where that is a failure."""
-    if not (_listening(6379) and _listening(5432)) or shutil.which("redis-server") is None:
-        reason = "needs Redis on 6379 and PostgreSQL on 5432 (scripts/setup starts them)"
-        if os.environ.get("GONGKAI_TESTS_REQUIRE_SERVICES"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _redis_server(port: int, folder: Path, persistent: bool) -> list[str]:
-    durability = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else []
-    return [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-        "--save", "", *durability,
-    ]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def redis_url(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    command = _redis_server(port, tmp_path_factory.mktemp("redis"), persistent=False)
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
-    _wait(lambda: _listening(port), 10, "redis-server", None)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
-
-
-@pytest.fixture
-def database(services: None) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped after it."""
-    name = f"gongkai_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    yield url
-    db.engine(url).dispose()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-class Cluster:
-    """A data folder, an inbox, and the worker and watcher processes serving them."""
-
-    def __init__(self, root: Path, database_url: str, broker_url: str, **env: str) -> None:
-        self.root = root
-        self.inbox = root / "inbox"
-        self.data = root / "data"
-        self.inbox.mkdir()
-        base = {key: value for key, value in os.environ.items() if not key.startswith("GONGKAI_")}
-        self.env = {
-            **base,
-            "GONGKAI_BROKER_URL": broker_url,
-            "GONGKAI_DATABASE_URL": database_url,
-            "GONGKAI_DATA_DIR": str(self.data),
-            "GONGKAI_WATCH_INTERVAL": "0.2",
-            "GONGKAI_WATCH_SETTLE": "0.4",
-            **env,
-        }
-        self.store = Store(db.engine(database_url))
-        self.ledger = Ledger(db.engine(database_url))
-        self._processes: list[subprocess.Popen[bytes]] = []
-
-    def start_worker(self, name: str, concurrency: int = 2, **env: str) -> subprocess.Popen[bytes]:
-        log = self.root / f"{name}.log"
-        command = [BIN / "celery", "-A", "worker", "worker", "--pool", "prefork"]
-        command += ["-c", str(concurrency), "-n", f"{name}@%h", "-l", "INFO", "--without-mingle"]
-        process = self._start(command, log, env)
-        _wait(lambda: "ready." in log.read_text(errors="replace"), 60, f"{name} ready", log)
-        return process
-
-    def start_watcher(self) -> subprocess.Popen[bytes]:
-        return self._start([BIN / "gongkai", "watch", self.inbox], self.root / "watch.log", {})
-
-    def gongkai(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [BIN / "gongkai", *args],
-            env=self.env,
-            capture_output=True,
-            encoding="utf-8",
-            timeout=120,
-            check=False,
-        )
-
-    def kill(self, process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> None:
-        """Signal the process group of a process started here, and reap it."""
-        if process.poll() is None:
-            os.killpg(process.pid, signum)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-    def close(self) -> None:
-        for process in self._processes:
-            self.kill(process)
-
-    def out(self, folder: str) -> list[Path]:
-        """The files (not the .error.json records) under data/<folder>."""
-        return sorted(
-            path
-            for path in (self.data / folder).rglob("*")
-            if path.is_file() and not path.name.endswith(".error.json")
-        )
-
-    def wait_for_files(self, count: int, timeout: float) -> None:
-        """Until `count` files have gone through, the inbox and the spool are empty, and no job
-        is still running."""
-
-        def done() -> bool:
-            finished = len(self.out("processed")) + len(self.out("failed"))
-            busy = [job for job in self.ledger.jobs(limit=None) if job.state not in FINAL]
-            return finished >= count and not _files(self.inbox) and not busy and not self.spooled()
-
-        _wait(done, timeout, f"{count} files processed", self.root / "worker-1.log")
-
-    def spooled(self) -> list[Path]:
-        return [path for path in _files(self.data / "spool") if ".incoming" not in path.parts]
-
-    def jobs(self) -> list[JobView]:
-        return self.ledger.jobs(limit=None)
-
-    def _start(self, command: list[Any], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                command,
-                env={**self.env, **env},
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=self.root,
-                start_new_session=True,  # its own process group: the pool goes down with it
-            )
-        self._processes.append(process)
-        return process
-
-
-FINAL = ("succeeded", "failed")
-
-
-def _files(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str, log: Path | None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise AssertionError(f"timed out waiting for {what}\n{tail}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -266,7 +91,7 @@ def test_hundred_files_dropped_at_once_are_each_stored_once(cluster: Cluster) ->
     assert sorted(stored) == sorted({_sha256(data) for data in batch.values()})  # once each
     assert len(cluster.out("processed")) == 100
     assert cluster.out("failed") == []
-    assert _files(cluster.inbox) == [] and cluster.spooled() == []
+    assert files_in(cluster.inbox) == [] and cluster.spooled() == []
     jobs = cluster.jobs()
     assert len(jobs) == 100 and {job.state for job in jobs} == {"succeeded"}
     versions = cluster.store.history("长沙市市场监督管理局", "2021")
@@ -358,7 +183,7 @@ def _running_job(cluster: Cluster) -> JobView:
         found[:] = [job for job in cluster.jobs() if job.state in ("started", "progress")]
         return bool(found)
 
-    _wait(started, 30, "a task to start", cluster.root / "worker-1.log")
+    wait_for(started, 30, "a task to start", cluster.root / "worker-1.log")
     return found[0]
 
 
@@ -407,10 +232,10 @@ def test_worker_killed_mid_task_is_redelivered_to_a_new_worker(cluster: Cluster)
 def test_redis_restarted_while_files_are_queued_the_queue_drains(
     tmp_path: Path, database: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     redis_dir = tmp_path / "redis"
     redis_dir.mkdir()
-    server = _redis_server(port, redis_dir, persistent=True)  # the queue survives a crash
+    server = redis_server(port, redis_dir, persistent=True)  # the queue survives a crash
     limits = {
         "GONGKAI_SOFT_TIME_LIMIT": "6",
         "GONGKAI_TIME_LIMIT": "7",
@@ -419,13 +244,13 @@ def test_redis_restarted_while_files_are_queued_the_queue_drains(
     cluster = Cluster(tmp_path, database, f"redis://127.0.0.1:{port}/0", **limits)
     broker = cluster._start(server, tmp_path / "redis-1.log", {})
     try:
-        _wait(lambda: _listening(port), 10, "redis-server", None)
+        wait_for(lambda: listening(port), 10, "redis-server", None)
         cluster.start_worker("worker-1", concurrency=1, GONGKAI_TEST_TASK_DELAY="1")
         reports = TEXT_REPORTS[:6]
         for path in reports:
             _drop(cluster.inbox, path.name, path.read_bytes())
         subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env)
-        _wait(
+        wait_for(
             lambda: any(job.state == "succeeded" for job in cluster.jobs()),
             30,
             "a first document",
