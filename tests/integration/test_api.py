@@ -26,11 +26,11 @@ from live import (
     serve_receiver,
     start_api,
 )
+from paths import DEVSET
 
 from extract.errors import ExitCode
 from schemas.validate import load_schema
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
@@ -68,8 +68,8 @@ def test_health_is_open_and_everything_else_wants_the_token(api: LiveApi) -> Non
     assert api.client.get("/openapi.json").json()["info"]["title"] == "gongkai"
 
 
-def test_upload_job_report_source_round_trip(api: LiveApi) -> None:
-    data = (DEVSET / "dev-01.pdf").read_bytes()
+def test_upload_job_report_source_round_trip(api: LiveApi, devset: Path) -> None:
+    data = (devset / "dev-01.pdf").read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     accepted = api.upload("dev-01.pdf", data)
     assert accepted.status_code == 202
@@ -86,7 +86,7 @@ def test_upload_job_report_source_round_trip(api: LiveApi) -> None:
     assert shown.returncode == 0, shown.stderr
     assert report == json.loads(shown.stdout)
     parsed = subprocess.run(
-        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
+        [GONGKAI, "parse", devset / "dev-01.pdf"], capture_output=True, check=True
     )
     assert report == json.loads(parsed.stdout)  # nothing lost on the way through the store
 
@@ -182,8 +182,8 @@ def test_bad_uploads_are_refused_with_json(api: LiveApi) -> None:
     assert (api.data / "failed" / "minutes.txt.error.json").is_file()
 
 
-def test_client_file_names_never_choose_a_path(api: LiveApi) -> None:
-    data = (DEVSET / "dev-06.pdf").read_bytes()
+def test_client_file_names_never_choose_a_path(api: LiveApi, devset: Path) -> None:
+    data = (devset / "dev-06.pdf").read_bytes()
     names = {
         "../../../escape.pdf": "escape.pdf",
         "..\\..\\windows.pdf": "windows.pdf",
@@ -249,7 +249,9 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_with_a_celery_worker_redis_and_postgresql(tmp_path: Path, database: str) -> None:
+def test_with_a_celery_worker_redis_and_postgresql(
+    tmp_path: Path, database: str, devset: Path
+) -> None:
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
@@ -260,7 +262,7 @@ def test_with_a_celery_worker_redis_and_postgresql(tmp_path: Path, database: str
             cluster.start_worker("worker-1", concurrency=1)
             api = start_api(tmp_path, **cluster.env)
             assert api.client.get("/health").json()["mode"] == "broker"
-            data = (DEVSET / "dev-03.pdf").read_bytes()
+            data = (devset / "dev-03.pdf").read_bytes()
             job = api.finished(api.upload("dev-03.pdf", data).json()["job"], timeout=60)
             assert job["state"] == "succeeded" and job["attempts"] == 1
             report = api.client.get(job["report"]["url"]).json()

@@ -19,15 +19,14 @@ from hypothesis.errors import Unsatisfiable
 from live import TOKEN, LiveApi, start_api
 from schemathesis.checks import not_a_server_error
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EXAMPLES = 50  # per operation and mode
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, devset: Path) -> Iterator[LiveApi]:
     api = start_api(tmp_path_factory.mktemp("fuzz"), GONGKAI_MAX_UPLOAD_MB="1")
-    job = api.upload("dev-01.pdf", (DEVSET / "dev-01.pdf").read_bytes()).json()["job"]
+    job = api.upload("dev-01.pdf", (devset / "dev-01.pdf").read_bytes()).json()["job"]
     assert api.finished(job)["state"] == "succeeded"
     yield api
     api.stop()

@@ -21,12 +21,11 @@ import bagit
 import pytest
 from live import GONGKAI, base_env
 from openpyxl import load_workbook
+from paths import PINGTAN
 
 from extract.errors import ExitCode
 from schemas.fields import catalogue
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
-PINGTAN = DEVSET / "real" / "pingtan-2021.txt"
 AGENCY = "平潭综合实验区"
 HOOK = """
 import json, os, sys
@@ -87,12 +86,12 @@ class Archive:
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+def archive(tmp_path_factory: pytest.TempPathFactory, devset: Path, pingtan: Path) -> Archive:
     """2022 and 2023 stored first, then 2021 (the earlier year arriving later), and dev-01."""
     made = Archive(tmp_path_factory.mktemp("archive"))
     made.store({"2022.txt": _year(2022, True), "2023.txt": _year(2023, False)})
     made.store(
-        {"2021.txt": PINGTAN.read_bytes(), "dev-01.pdf": (DEVSET / "dev-01.pdf").read_bytes()}
+        {"2021.txt": pingtan.read_bytes(), "dev-01.pdf": (devset / "dev-01.pdf").read_bytes()}
     )
     return made
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import DEVSET, ROOT
 
 from extract.errors import CorruptFile, EmptyFile, ExitCode
 from worker import cli
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 GOOD = DEVSET / "dev-01.pdf"
 GOOD_2 = DEVSET / "dev-06.pdf"
 
@@ -108,7 +108,7 @@ def _work_plan(tmp_path: Path) -> Path:
 
 def _readme(tmp_path: Path) -> Path:
     path = tmp_path / "README.md"
-    shutil.copy(Path(__file__).resolve().parents[2] / "README.md", path)
+    shutil.copy(ROOT / "README.md", path)
     return path
 
 

@@ -10,19 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
+from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
 
 from schemas.scoring import score
 from schemas.validate import validate_report
 from worker.pipeline import process_file
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-DEVSET = DATA / "devset"
-CASES = [
-    *sorted((DATA / "seeds").glob("*.txt")),
-    *(DEVSET / f"dev-{number:02d}.pdf" for number in range(1, 10)),
-    DEVSET / "real" / "huaian-shi-2024.pdf",
-    DEVSET / "real" / "pingtan-2021.txt",
-]
+CASES = [*SEED_TEXTS, *TEXT_PDFS, PINGTAN]
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda path: path.name)

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import DEVSET
 
 from bench.render import C, Table, report_blocks, title_lines
 from schemas.scoring import score
 from worker.pipeline import process_file
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TRUTHS = ("dev-03", "dev-04")  # 2019 edition, 2021 edition (with three all-blank rows)
 _PADS = ("&nbsp;", "&#160;", "\u3000", "&nbsp;&nbsp;")
 

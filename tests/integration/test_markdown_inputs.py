@@ -14,6 +14,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from paths import DEVSET
+
 from bench.render import (
     APPLICANT_HEADERS,
     APPLICANTS,
@@ -28,7 +30,6 @@ from bench.render import (
 from schemas.scoring import score
 from worker.pipeline import process_file
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TRUTH = json.loads((DEVSET / "dev-04.truth.json").read_text(encoding="utf-8"))
 APPS = TRUTH["applications"]
 LABELS = {row.key: row.label for row in application_rows(APPS)}

@@ -27,6 +27,7 @@ from typing import Any
 
 import pypdfium2
 import pytest
+from paths import TEXT_PDFS
 from PIL import Image
 
 from bench.paper import scan as scan_pages
@@ -34,9 +35,6 @@ from extract.errors import ExitCode, LimitExceeded, MissingDependency, OcrFailed
 from extract.read import read_document
 from schemas.scoring import Score, score
 from worker.pipeline import process_file
-
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
-HUAIAN = DEVSET / "real" / "huaian-shi-2024.pdf"
 
 SCANS = {  # the devset's scans and images, and the field accuracy each must reach
     "dev-10.pdf": 0.99,  # 200 dpi
@@ -46,7 +44,7 @@ SCANS = {  # the devset's scans and images, and the field accuracy each must rea
     "dev-14.png": 0.99,  # images
     "dev-15.jpg": 0.99,
 }
-SOURCES = [*(DEVSET / f"dev-0{n}.pdf" for n in range(1, 10)), HUAIAN]
+SOURCES = TEXT_PDFS
 SYNTHETIC_DEFAULT = {"dev-01.pdf", "dev-04.pdf", "dev-08.pdf", "huaian-shi-2024.pdf"}
 ALL_SCANS = os.environ.get("GONGKAI_TEST_ALL_SCANS") == "1"
 
@@ -80,8 +78,8 @@ def assert_read_right(report: dict[str, Any], truth: dict[str, Any], minimum: fl
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "minimum"), SCANS.items(), ids=list(SCANS))
-def test_devset_scan_matches_truth(name: str, minimum: float) -> None:
-    path = DEVSET / name
+def test_devset_scan_matches_truth(name: str, minimum: float, devset: Path) -> None:
+    path = devset / name
     report = process_file(path)
     assert report["source"]["method"] == "ocr"
     assert_read_right(report, truth_of(path), minimum)
@@ -132,9 +130,11 @@ def test_scan_of_a_text_pdf_reads_like_the_text_pdf(
 
 
 @pytest.mark.slow
-def test_mixed_pdf_reads_text_pages_from_text_and_scanned_pages_by_ocr(tmp_path: Path) -> None:
+def test_mixed_pdf_reads_text_pages_from_text_and_scanned_pages_by_ocr(
+    tmp_path: Path, devset: Path
+) -> None:
     """dev-01 with its applications page (page 3) replaced by a scan of it."""
-    source = DEVSET / "dev-01.pdf"
+    source = devset / "dev-01.pdf"
     scanned = save_scan(scan_pages(source, 300, 0.8, 3)[2:3], tmp_path / "page3.pdf", 300)
     mixed = pypdfium2.PdfDocument.new()
     text, scan = pypdfium2.PdfDocument(source), pypdfium2.PdfDocument(scanned)
@@ -155,8 +155,10 @@ def test_mixed_pdf_reads_text_pages_from_text_and_scanned_pages_by_ocr(tmp_path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("degrees", [180, 90, 270])
-def test_pages_upside_down_or_sideways_are_turned_upright(degrees: int, tmp_path: Path) -> None:
-    source = DEVSET / "dev-14.png"
+def test_pages_upside_down_or_sideways_are_turned_upright(
+    degrees: int, tmp_path: Path, devset: Path
+) -> None:
+    source = devset / "dev-14.png"
     path = tmp_path / f"turned-{degrees}.png"
     Image.open(source).rotate(degrees, expand=True).save(path)
     assert_read_right(process_file(path), truth_of(source), 0.99)
@@ -166,10 +168,10 @@ def test_pages_upside_down_or_sideways_are_turned_upright(degrees: int, tmp_path
 
 
 @pytest.mark.slow
-def test_ocr_pages_have_rows_like_the_text_layer() -> None:
+def test_ocr_pages_have_rows_like_the_text_layer(devset: Path) -> None:
     """Grid cells with boxes in points inside the page, blank cells as "", confidences
     0..1, prose as one-cell rows; the 2021 applications table has its 7 number columns."""
-    document = read_document(DEVSET / "dev-15.jpg")
+    document = read_document(devset / "dev-15.jpg")
     (page,) = document.pages
     assert page.method == "ocr" and document.method == "ocr"
     assert page.width == pytest.approx(595, abs=5) and page.height == pytest.approx(842, abs=5)
@@ -190,8 +192,8 @@ def test_ocr_pages_have_rows_like_the_text_layer() -> None:
     assert [cell.text for cell in total.cells[-7:]] == ["29", "2", "0", "0", "3", "1", "35"]
 
 
-def test_multipage_tiff_is_one_page_per_frame(tmp_path: Path) -> None:
-    frame = Image.open(DEVSET / "dev-14.png")
+def test_multipage_tiff_is_one_page_per_frame(tmp_path: Path, devset: Path) -> None:
+    frame = Image.open(devset / "dev-14.png")
     path = tmp_path / "two.tif"
     frame.save(path, save_all=True, append_images=[frame.rotate(0)])
     document = read_document(path)
@@ -226,12 +228,12 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5
 
 
-def test_pixel_limit_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pixel_limit_from_environment(monkeypatch: pytest.MonkeyPatch, devset: Path) -> None:
     monkeypatch.setenv("GONGKAI_MAX_MEGAPIXELS", "1")
     with pytest.raises(LimitExceeded, match=r"limit of 1 megapixels \(GONGKAI_MAX_MEGAPIXELS\)"):
-        read_document(DEVSET / "dev-14.png")
+        read_document(devset / "dev-14.png")
     with pytest.raises(LimitExceeded, match=r"image of page \d is 1654 × 2339 pixels"):
-        read_document(DEVSET / "dev-10.pdf")  # its pages are 200 dpi images
+        read_document(devset / "dev-10.pdf")  # its pages are 200 dpi images
 
 
 def test_page_limit_for_multipage_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,25 +268,25 @@ def fake_tesseract(tmp_path: Path, on_call: str, *, call: int = 1, langs: str = 
 
 
 def test_tesseract_crashing_on_one_page_fails_the_document(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
 ) -> None:
     script = fake_tesseract(tmp_path, "echo 'simulated crash' >&2; exit 1", call=2)
     monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(OcrFailed, match=r"Tesseract failed \(exit 1\) on page 1 .*simulated"):
-        read_document(DEVSET / "dev-14.png", jobs=1)
+        read_document(devset / "dev-14.png", jobs=1)
 
 
 def test_tesseract_killed_by_a_signal_fails_the_document(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
 ) -> None:
     script = fake_tesseract(tmp_path, "kill -9 $$")
     monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(OcrFailed, match="killed by signal 9"):
-        read_document(DEVSET / "dev-14.png")
+        read_document(devset / "dev-14.png")
 
 
 def test_hanging_tesseract_hits_the_page_time_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
 ) -> None:
     """The hang is a child of the script (not exec'd), so killing only the script would
     leave the pipe open: the whole process group must go."""
@@ -293,29 +295,31 @@ def test_hanging_tesseract_hits_the_page_time_limit(
     monkeypatch.setenv("GONGKAI_OCR_TIMEOUT", "3")
     started = time.perf_counter()
     with pytest.raises(OcrFailed, match=r"did not finish page 1 .* time limit"):
-        read_document(DEVSET / "dev-14.png")
+        read_document(devset / "dev-14.png")
     assert time.perf_counter() - started < 30
 
 
-def test_missing_tesseract_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_tesseract_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, devset: Path
+) -> None:
     monkeypatch.setenv("GONGKAI_TESSERACT", "/nonexistent/tesseract")
     with pytest.raises(MissingDependency, match="apt-get install tesseract-ocr"):
-        read_document(DEVSET / "dev-14.png")
+        read_document(devset / "dev-14.png")
 
 
 def test_missing_chinese_data_says_how_to_install_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
 ) -> None:
     script = fake_tesseract(tmp_path, "true", langs="eng\\nosd\\n")
     monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(MissingDependency, match=r"chi_sim.*tesseract-ocr-chi-sim"):
-        read_document(DEVSET / "dev-14.png")
+        read_document(devset / "dev-14.png")
 
 
-def test_cli_reports_a_failed_scan_on_one_line_and_exits_12(tmp_path: Path) -> None:
+def test_cli_reports_a_failed_scan_on_one_line_and_exits_12(tmp_path: Path, devset: Path) -> None:
     script = fake_tesseract(tmp_path, "exit 3", call=1)
     result = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "parse", "--jobs", "1", str(DEVSET / "dev-14.png")],
+        [sys.executable, "-m", "worker.cli", "parse", "--jobs", "1", str(devset / "dev-14.png")],
         capture_output=True,
         encoding="utf-8",
         env={**os.environ, "GONGKAI_TESSERACT": str(script)},
@@ -325,4 +329,4 @@ def test_cli_reports_a_failed_scan_on_one_line_and_exits_12(tmp_path: Path) -> N
     assert result.returncode == ExitCode.ocr_failed == 12
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"gongkai: {DEVSET / 'dev-14.png'}: Tesseract failed (exit 3)")
+    assert line.startswith(f"gongkai: {devset / 'dev-14.png'}: Tesseract failed (exit 3)")

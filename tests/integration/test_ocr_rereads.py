@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from paths import DEVSET
 from PIL import Image
-from test_ocr_devset import DEVSET, save_scan, truth_of
+from test_ocr_devset import save_scan, truth_of
 
 from bench.paper import Sheet, image_pdf, scan
 from bench.render import (

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+from paths import DEVSET, TEXT_PDFS
 
 from extract.document import Cell, Document, Row
 from extract.errors import CorruptFile, EncryptedFile, FileAccess, LimitExceeded
 from extract.pdf import page_needs_ocr, read_pdf
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
-HUAIAN = DEVSET / "real" / "huaian-shi-2024.pdf"
-TEXT_PDFS = [*sorted(DEVSET.glob("dev-0[1-9].pdf")), HUAIAN]
 SCANS = sorted(DEVSET.glob("dev-1[0-3].pdf"))
 NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -46,17 +44,17 @@ def _applications_values(row: Row) -> tuple[int | None, ...] | None:
     return tuple(int(cell.text) if cell.text else None for cell in tail)
 
 
-def test_dev01_wrapped_label_row_has_its_seven_numbers() -> None:
+def test_dev01_wrapped_label_row_has_its_seven_numbers(devset: Path) -> None:
     row = _row_with(
-        _read(DEVSET / "dev-01.pdf"), "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+        _read(devset / "dev-01.pdf"), "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
     )
     numbers = [cell.text for cell in row.cells if NUMBER.match(cell.text)]
     assert numbers == ["1", "0", "0", "0", "0", "0", "1"]
     assert len(row.cells) == 8  # the merged "三、本年度办理结果" cell is in the row above
 
 
-def test_dev01_merged_label_cells_appear_once() -> None:
-    document = _read(DEVSET / "dev-01.pdf")
+def test_dev01_merged_label_cells_appear_once(devset: Path) -> None:
+    document = _read(devset / "dev-01.pdf")
     row = _row_with(document, "三、本年度办理结果")
     assert [cell.text for cell in row.cells[:2]] == ["三、本年度办理结果", "（一）予以公开"]
     row = _row_with(document, "（三）不予公开")
@@ -64,16 +62,16 @@ def test_dev01_merged_label_cells_appear_once() -> None:
     assert len(_row_with(document, "2.其他法律行政法规禁止公开").cells) == 8
 
 
-def test_dev07_blank_row_has_seven_empty_cells_in_the_number_columns() -> None:
-    document = _read(DEVSET / "dev-07.pdf")
+def test_dev07_blank_row_has_seven_empty_cells_in_the_number_columns(devset: Path) -> None:
+    document = _read(devset / "dev-07.pdf")
     blank = _row_with(document, "1.本机关不掌握相关政府信息")
     assert [cell.text for cell in blank.cells[-7:]] == [""] * 7
     full = _row_with(document, "2.没有现成信息需要另行制作")
     assert [c.x_center for c in blank.cells[-7:]] == [c.x_center for c in full.cells[-7:]]
 
 
-def test_dev05_vertical_review_headers_are_joined() -> None:
-    document = _read(DEVSET / "dev-05.pdf")
+def test_dev05_vertical_review_headers_are_joined(devset: Path) -> None:
+    document = _read(devset / "dev-05.pdf")
     header = [row for row in _table_rows(document) if row.cells[0].text == "结果维持"]
     assert [cell.text for cell in header[-1].cells] == [
         "结果维持",
@@ -84,8 +82,8 @@ def test_dev05_vertical_review_headers_are_joined() -> None:
     ] * 2
 
 
-def test_huaian_large_numbers_on_page_4() -> None:
-    page = _read(HUAIAN).pages[3]
+def test_huaian_large_numbers_on_page_4(huaian: Path) -> None:
+    page = _read(huaian).pages[3]
     texts = {cell.text for row in page.rows if row.table is not None for cell in row.cells}
     assert {"3001", "1288", "3119", "1362", "746", "769"} <= texts
     row = next(row for row in page.rows if row.cells[0].text == "一、本年新收政府信息公开申请数量")
@@ -117,8 +115,8 @@ def test_review_row_matches_truth(path: Path) -> None:
     assert [int(c.text) if c.text else None for c in rows[-1].cells] == want
 
 
-def test_pages_rows_and_cells_are_well_formed() -> None:
-    document = _read(DEVSET / "dev-04.pdf")
+def test_pages_rows_and_cells_are_well_formed(devset: Path) -> None:
+    document = _read(devset / "dev-04.pdf")
     assert document.filename == "dev-04.pdf"
     assert [page.number for page in document.pages] == [1, 2, 3, 4, 5]
     assert document.method == "text"
@@ -140,8 +138,8 @@ def test_scans_have_no_text_layer(path: Path) -> None:
         assert all(page_needs_ocr(page) for page in pdf.pages)
 
 
-def test_truncated_pdf_is_corrupt(tmp_path: Path) -> None:
-    data = (DEVSET / "dev-01.pdf").read_bytes()
+def test_truncated_pdf_is_corrupt(tmp_path: Path, devset: Path) -> None:
+    data = (devset / "dev-01.pdf").read_bytes()
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptFile, match=r"^not a readable PDF: ") as caught:
@@ -202,9 +200,9 @@ def test_the_same_pdf_unencrypted_reads_as_blank(tmp_path: Path) -> None:
     assert [(page.method, page.rows) for page in document.pages] == [("ocr", [])]
 
 
-def test_too_many_pages() -> None:
+def test_too_many_pages(devset: Path) -> None:
     with pytest.raises(LimitExceeded, match="5 pages"):
-        read_pdf(DEVSET / "dev-01.pdf", "0" * 64, max_pages=4)
+        read_pdf(devset / "dev-01.pdf", "0" * 64, max_pages=4)
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -213,11 +211,11 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_read_pdf_costs_little_more_than_extracting_words() -> None:
+def test_read_pdf_costs_little_more_than_extracting_words(huaian: Path) -> None:
     """Rebuilding tables must stay cheap next to pdfplumber's own word extraction."""
 
     def bare() -> None:
-        with pdfplumber.open(HUAIAN) as pdf:
+        with pdfplumber.open(huaian) as pdf:
             for page in pdf.pages:
                 page.extract_words()
 
@@ -230,6 +228,6 @@ def test_read_pdf_costs_little_more_than_extracting_words() -> None:
         return best
 
     floor = timed(bare)
-    ours = timed(lambda: _read(HUAIAN))
+    ours = timed(lambda: _read(huaian))
     print(f"\nhuaian-shi-2024.pdf: extract_words {floor:.3f}s, read_pdf {ours:.3f}s")
     assert ours <= 1.3 * floor

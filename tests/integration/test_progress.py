@@ -6,14 +6,12 @@ from pathlib import Path
 
 from worker import pipeline
 
-DEVSET = Path(__file__).parents[1] / "data" / "devset"
 
-
-def test_a_scanned_document_reports_each_ocr_page_of_all_pages() -> None:
+def test_a_scanned_document_reports_each_ocr_page_of_all_pages(devset: Path) -> None:
     heard: list[tuple[str, int | None, int | None]] = []
 
     pipeline.run(
-        DEVSET / "dev-10.pdf", lambda stage, page, pages: heard.append((stage, page, pages))
+        devset / "dev-10.pdf", lambda stage, page, pages: heard.append((stage, page, pages))
     )
 
     reading = [(page, pages) for stage, page, pages in heard if stage == "reading" and page]

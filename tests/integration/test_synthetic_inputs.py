@@ -24,12 +24,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
+from paths import DEVSET, TEXT_PDFS
 
 from bench.render import Table, report_blocks, title_lines
 from schemas.scoring import score
 from worker.pipeline import process_file
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 RENDERED = ("dev-03", "dev-04", "dev-06", "dev-09")  # 2019 元, 2021 blanks, 2019 two-line, 2021 bad
 
 
@@ -216,8 +216,7 @@ def test_rendered_blank_cells_are_filled_only_where_forced(tmp_path: Path) -> No
 
 # ---------------------------------------------------------------- pdftotext -layout
 
-LAYOUT_CASES = [DEVSET / f"dev-{number:02d}.pdf" for number in range(1, 10)]
-LAYOUT_CASES.append(DEVSET / "real" / "huaian-shi-2024.pdf")
+LAYOUT_CASES = TEXT_PDFS
 # Field accuracy measured when this test was written; a drop below it is a regression.
 LAYOUT_FLOOR = {"dev-07": 0.95}
 

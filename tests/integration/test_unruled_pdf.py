@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+from paths import DEVSET, HUAIAN
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -18,9 +19,7 @@ from reportlab.pdfgen import canvas
 from schemas.scoring import score
 from worker.pipeline import process_file
 
-DEVSET = Path(__file__).parents[1] / "data" / "devset"
-CASES = [DEVSET / "dev-01.pdf", DEVSET / "dev-04.pdf", DEVSET / "dev-08.pdf"]
-CASES.append(DEVSET / "real" / "huaian-shi-2024.pdf")
+CASES = [DEVSET / "dev-01.pdf", DEVSET / "dev-04.pdf", DEVSET / "dev-08.pdf", HUAIAN]
 
 
 def unruled_copy(source: Path, target: Path) -> Path:

@@ -18,7 +18,6 @@ from bench.variants import TEXT_STYLES, write_variants
 from schemas.scoring import MISSING, Mismatch, score
 from worker.pipeline import process_file
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 TEXT_SOURCES = {
     "dev-01": "2021 edition, plain",
     "dev-03": "2019 edition, negative 本年增/减, 元 procurement",
@@ -57,9 +56,9 @@ def _is_number(value: Any) -> bool:
 
 @pytest.mark.parametrize(("name", "style"), CASES)
 def test_variant_has_no_wrong_value_and_is_not_complete_with_misses(
-    name: str, style: str, tmp_path: Path
+    name: str, style: str, tmp_path: Path, devset: Path
 ) -> None:
-    (path,) = write_variants([DEVSET / f"{name}.truth.json"], tmp_path, [style])
+    (path,) = write_variants([devset / f"{name}.truth.json"], tmp_path, [style])
     truth = json.loads(path.with_suffix(".truth.json").read_text(encoding="utf-8"))
 
     report = process_file(path)

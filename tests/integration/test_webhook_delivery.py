@@ -8,12 +8,11 @@ from pathlib import Path
 
 from live import WEBHOOK_SECRET, LiveApi, Receiver, assert_signed, events, serve_receiver
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
 def test_one_signed_event_per_job_to_each_url_after_a_500(
-    api_factory: Callable[..., LiveApi], receiver: Receiver
+    api_factory: Callable[..., LiveApi], receiver: Receiver, devset: Path
 ) -> None:
     with serve_receiver() as second:
         api = api_factory(
@@ -21,9 +20,9 @@ def test_one_signed_event_per_job_to_each_url_after_a_500(
             GONGKAI_WEBHOOK_SECRET=WEBHOOK_SECRET,
         )
         uploads = {
-            "dev-01.pdf": (DEVSET / "dev-01.pdf").read_bytes(),
+            "dev-01.pdf": (devset / "dev-01.pdf").read_bytes(),
             "minutes.txt": MINUTES,
-            "dev-02.pdf": (DEVSET / "dev-02.pdf").read_bytes(),
+            "dev-02.pdf": (devset / "dev-02.pdf").read_bytes(),
         }
         jobs = {name: api.upload(name, data).json()["job"] for name, data in uploads.items()}
         for job in jobs.values():

@@ -21,19 +21,14 @@ import pytest
 import redis
 from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
 from live import free_port
+from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
 
 from worker.ledger import JobView
 from worker.store import Store
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TEXT_REPORTS = [
-    *sorted((DATA / "devset").glob("dev-0[1-9].pdf")),
-    DATA / "devset" / "real" / "huaian-shi-2024.pdf",
-    DATA / "devset" / "real" / "pingtan-2021.txt",
-    *sorted((DATA / "seeds").glob("*.txt")),
-]
+TEXT_REPORTS = [*TEXT_PDFS, PINGTAN, *SEED_TEXTS]
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 

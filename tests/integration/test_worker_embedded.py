@@ -16,7 +16,6 @@ import pytest
 
 from extract.errors import ExitCode
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 GONGKAI = Path(sys.executable).parent / "gongkai"
 
 
@@ -42,10 +41,12 @@ def gongkai(env: dict[str, str], *args: object) -> subprocess.CompletedProcess[s
     )
 
 
-def test_watch_once_processes_the_inbox_in_process(tmp_path: Path, env: dict[str, str]) -> None:
+def test_watch_once_processes_the_inbox_in_process(
+    tmp_path: Path, env: dict[str, str], devset: Path
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    report = (DEVSET / "dev-01.pdf").read_bytes()
+    report = (devset / "dev-01.pdf").read_bytes()
     (inbox / "dev-01.pdf").write_bytes(report)
     (inbox / "again.pdf").write_bytes(report)  # the same bytes: no second version
     (inbox / "corrected.pdf").write_bytes(report + b"\n% corrected\n")  # a second version
@@ -114,11 +115,11 @@ def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str])
 
 
 def test_watch_once_with_the_broker_away_keeps_the_file_in_the_spool(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, env: dict[str, str], devset: Path
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "dev-01.pdf").write_bytes((DEVSET / "dev-01.pdf").read_bytes())
+    (inbox / "dev-01.pdf").write_bytes((devset / "dev-01.pdf").read_bytes())
     away = {**env, "GONGKAI_BROKER_URL": "redis://127.0.0.1:1/0"}  # nothing listens there
 
     watched = gongkai(away, "watch", "--once", inbox)

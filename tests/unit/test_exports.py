@@ -17,8 +17,6 @@ from schemas.rules import APPLICATION_COLUMNS, APPLICATION_ROWS_2019, APPLICATIO
 from worker import db, exports
 from worker.store import Store
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
 
 def _cells(report: dict[str, Any]) -> set[str]:
     return {
@@ -29,13 +27,13 @@ def _cells(report: dict[str, Any]) -> set[str]:
     }
 
 
-def test_the_catalogue_holds_every_cell_of_both_editions_once() -> None:
+def test_the_catalogue_holds_every_cell_of_both_editions_once(data_dir: Path) -> None:
     paths = [field.path for field in catalogue()]
     assert len(paths) == len(set(paths))
     assert len({field.label_zh for field in catalogue()}) == len(paths)
     rows = dict.fromkeys(APPLICATION_ROWS_2019 + APPLICATION_ROWS_2021)
     assert {f"applications/{r}/{c}" for r in rows for c in APPLICATION_COLUMNS} <= set(paths)
-    for truth in sorted(DATA.rglob("*.truth.json")):  # nothing a report holds is left out
+    for truth in sorted(data_dir.rglob("*.truth.json")):  # nothing a report holds is left out
         assert _cells(json.loads(truth.read_text(encoding="utf-8"))) <= set(paths), truth.name
     assert row_label("applications", "granted") == "三（一）予以公开"
     assert row_label("applications", "no_such_row") == "no_such_row"

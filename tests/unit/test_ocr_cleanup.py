@@ -34,13 +34,11 @@ from extract.ocr import (
 from extract.pdf import Rule, Word, find_grids, layout_rows, page_rules, read_pdf
 from extract.tesseract import OcrWord, parse_tsv
 
-DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
-
 
 @pytest.fixture(scope="module")
-def page3() -> np.ndarray:
+def page3(devset: Path) -> np.ndarray:
     """dev-01's applications page rendered at 300 dpi (a clean 'scan')."""
-    with PdfPages(DEVSET / "dev-01.pdf", 300, 10**8) as pages:
+    with PdfPages(devset / "dev-01.pdf", 300, 10**8) as pages:
         image = pages.page(3)
     assert image.dpi == 300
     return image.gray
@@ -52,8 +50,8 @@ def test_skew_angle_finds_the_tilt(page3: np.ndarray, angle: float) -> None:
     assert skew_angle(binarize(tilted, 300)) == pytest.approx(angle, abs=0.1)
 
 
-def test_sideways_text_is_noticed() -> None:
-    with PdfPages(DEVSET / "dev-01.pdf", 150, 10**8) as pages:
+def test_sideways_text_is_noticed(devset: Path) -> None:
+    with PdfPages(devset / "dev-01.pdf", 150, 10**8) as pages:
         prose = pages.page(1).gray
     assert not looks_sideways(binarize(prose, 150))
     assert looks_sideways(binarize(np.ascontiguousarray(np.rot90(prose)), 150))
@@ -82,9 +80,9 @@ def test_despeckle_drops_noise_and_keeps_a_decimal_point() -> None:
     assert not clean[20, 250]
 
 
-def test_prepare_rebuilds_the_ruled_grid_with_merged_cells(page3: np.ndarray) -> None:
+def test_prepare_rebuilds_the_ruled_grid_with_merged_cells(page3: np.ndarray, devset: Path) -> None:
     """A tilted scan's grid has the text layer's rows, columns and merged cells."""
-    with pdfplumber.open(DEVSET / "dev-01.pdf") as pdf:
+    with pdfplumber.open(devset / "dev-01.pdf") as pdf:
         (truth,) = find_grids(page_rules(pdf.pages[2]))
     prepared = prepare(rotate(page3, 0.8), 300)
     (grid,) = prepared.grids
@@ -223,12 +221,12 @@ def test_an_unreadable_cell_is_blank_with_its_candidates_and_a_disputed_one_is_u
     assert all(c.confidence is None and not c.alternatives for c in blank_row.cells[1:])
 
 
-def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray) -> None:
+def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray, devset: Path) -> None:
     ink = binarize(page3, 300)
     scale = 300 / 72
     row = next(
         row
-        for row in read_pdf(DEVSET / "dev-01.pdf", "0").pages[2].rows
+        for row in read_pdf(devset / "dev-01.pdf", "0").pages[2].rows
         if row.text.startswith("一、本年新收")
     )
     results = []
@@ -240,11 +238,11 @@ def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray) -> N
     assert results == [False] + [True] * 7
 
 
-def test_a_scanned_page_is_taken_as_its_own_image_and_a_text_page_is_rendered() -> None:
-    with PdfPages(DEVSET / "dev-11.pdf", 300, 10**8) as pages:
+def test_a_scanned_page_is_taken_as_its_own_image_and_a_text_page_is_rendered(devset: Path) -> None:
+    with PdfPages(devset / "dev-11.pdf", 300, 10**8) as pages:
         scan = pages.page(1)
     assert scan.gray.shape == (3508, 2481) and scan.dpi == pytest.approx(300, abs=0.5)
-    with PdfPages(DEVSET / "dev-01.pdf", 100, 10**8) as pages:
+    with PdfPages(devset / "dev-01.pdf", 100, 10**8) as pages:
         rendered = pages.page(1)
     assert rendered.dpi == 100
     assert rendered.gray.shape == pytest.approx((842 / 72 * 100, 595 / 72 * 100), abs=1.5)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import DEVSET, SEEDS
 
 from schemas.rules import (
     APPLICANT_COLUMNS,
@@ -26,9 +27,8 @@ from schemas.rules import (
     result_rows,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-DEVSET = sorted((DATA / "devset").rglob("*.truth.json"))
-SEEDS = sorted((DATA / "seeds").glob("*.truth.json"))
+DEVSET_TRUTHS = sorted(DEVSET.rglob("*.truth.json"))
+SEED_TRUTHS = sorted(SEEDS.glob("*.truth.json"))
 
 
 def read(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -269,16 +269,16 @@ def test_checks_do_not_change_the_report() -> None:
     assert report == before
 
 
-@pytest.mark.parametrize("path", DEVSET + SEEDS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DEVSET_TRUTHS + SEED_TRUTHS, ids=lambda p: p.name)
 def test_truth_files_fail_exactly_their_listed_rules(path: Path) -> None:
     report, meta = read(path)
     failed_rules = {c["rule"] for c in failed(report)}
     assert failed_rules == set(meta.get("failed_rules", []))
 
 
-def test_deliberately_inconsistent_truth_files() -> None:
-    dev02, _ = read(DATA / "devset" / "dev-02.truth.json")
-    dev09, _ = read(DATA / "devset" / "dev-09.truth.json")
+def test_deliberately_inconsistent_truth_files(devset: Path) -> None:
+    dev02, _ = read(devset / "dev-02.truth.json")
+    dev09, _ = read(devset / "dev-09.truth.json")
     assert {c["rule"] for c in failed(dev02)} == {"rule3"}
     assert {
         "rule": "rule1",
@@ -291,7 +291,7 @@ def test_deliberately_inconsistent_truth_files() -> None:
 # --- inference -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", DEVSET, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DEVSET_TRUTHS, ids=lambda p: p.name)
 def test_devset_inference_is_exactly_meta_inferable(path: Path) -> None:
     """Devset truth keeps blanks as printed; inference must fill exactly meta.inferable."""
     report, meta = read(path)
@@ -303,15 +303,15 @@ def test_devset_inference_is_exactly_meta_inferable(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["dev-04", "dev-07", "dev-15"])
-def test_devset_cases_with_forced_blanks(name: str) -> None:
-    report, meta = read(DATA / "devset" / f"{name}.truth.json")
+def test_devset_cases_with_forced_blanks(name: str, devset: Path) -> None:
+    report, meta = read(devset / f"{name}.truth.json")
     assert meta["inferable"]
     assert set(infer_forced(report)) == set(meta["inferable"])
     assert not failed(report)
 
 
-def test_dev07_leaves_an_all_blank_review_group_blank() -> None:
-    report, _ = read(DATA / "devset" / "dev-07.truth.json")
+def test_dev07_leaves_an_all_blank_review_group_blank(devset: Path) -> None:
+    report, _ = read(devset / "dev-07.truth.json")
     infer_forced(report)
     group = report["reviews_and_lawsuits"]["litigation_after_reconsideration"]
     assert set(group.values()) == {None}
@@ -330,7 +330,7 @@ UNDERDETERMINED = {
 }
 
 
-@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SEED_TRUTHS, ids=lambda p: p.name)
 def test_seed_inference_recovers_the_forced_truth(path: Path) -> None:
     truth, meta = read(path)
     report = copy.deepcopy(truth)
@@ -344,9 +344,9 @@ def test_seed_inference_recovers_the_forced_truth(path: Path) -> None:
     assert set(got) <= set(meta["inferable"])
 
 
-def test_seed002_as_printed_is_fully_recovered() -> None:
+def test_seed002_as_printed_is_fully_recovered(seeds: Path) -> None:
     """Reading the short rows right-aligned leaves only the leading cells blank: all forced."""
-    truth, _ = read(DATA / "seeds" / "002_7fc331a43b9dfbe6.truth.json")
+    truth, _ = read(seeds / "002_7fc331a43b9dfbe6.truth.json")
     report = copy.deepcopy(truth)
     unread = [f"applications/new_received/{c}" for c in APPLICANT_COLUMNS[:2]] + [
         f"applications/{row}/natural_person"
@@ -358,9 +358,9 @@ def test_seed002_as_printed_is_fully_recovered() -> None:
     assert report == truth
 
 
-def test_seed000_missing_rows_are_added_then_forced() -> None:
+def test_seed000_missing_rows_are_added_then_forced(seeds: Path) -> None:
     """Seed 000 prints no rows after 三（三）: ensure_rows adds them, rules 2 then 3 zero them."""
-    truth, meta = read(DATA / "seeds" / "000_4e44d0404aa8b592.truth.json")
+    truth, meta = read(seeds / "000_4e44d0404aa8b592.truth.json")
     report = copy.deepcopy(truth)
     missing = {p.split("/")[1] for p in meta["inferable"]}
     for row in missing:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from paths import DATA
 
 from schemas.rules import (
     APPLICATION_COLUMNS,
@@ -20,7 +21,6 @@ from schemas.rules import (
 )
 from schemas.validate import SCHEMA_VERSION, InvalidReport, load_schema, validate_report
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 TRUTH_FILES = sorted(DATA.rglob("*.truth.json"))
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import DEVSET, SEEDS
 
 from schemas.scoring import MISSING, Mismatch, score
-
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _truth(**meta: Any) -> dict[str, Any]:
@@ -231,7 +230,7 @@ def test_pre2019_empty_tables_have_no_fields() -> None:
 
 @pytest.mark.parametrize(
     "truth_file",
-    sorted(DATA.glob("seeds/*.truth.json")) + sorted(DATA.glob("devset/**/*.truth.json")),
+    sorted(SEEDS.glob("*.truth.json")) + sorted(DEVSET.glob("**/*.truth.json")),
     ids=lambda p: p.name,
 )
 def test_every_truth_file_scores_perfect_against_itself(truth_file: Path) -> None:

@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from paths import SEED_TEXTS
 
 from extract.document import Document, Row
 from extract.errors import UnsupportedInput
 from extract.text import read_text
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 NEW_RECEIVED = "一、本年新收政府信息公开申请数量"
 
 
@@ -106,7 +105,7 @@ def test_binary_is_refused(tmp_path: Path, content: bytes) -> None:
         _read(tmp_path, content)
 
 
-@pytest.mark.parametrize("path", SEEDS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", SEED_TEXTS, ids=lambda path: path.stem)
 def test_seed_has_new_received_row_with_values(path: Path) -> None:
     rows = read_text(path, "0" * 64).pages[0].rows
     matches = [
@@ -119,8 +118,8 @@ def test_seed_has_new_received_row_with_values(path: Path) -> None:
     assert len(values) >= 5  # 002's source lost two of its seven cells
 
 
-def test_run_together_web_text_stays_one_row() -> None:
-    document: Document = read_text(DATA / "devset/real/pingtan-2021.txt", "0" * 64)
+def test_run_together_web_text_stays_one_row(pingtan: Path) -> None:
+    document: Document = read_text(pingtan, "0" * 64)
     rows = document.pages[0].rows
     body = [row for row in rows if NEW_RECEIVED in row.text]
     assert len(body) == 1 and len(body[0].cells) == 1 and body[0].table is None
