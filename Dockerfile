@@ -17,7 +17,7 @@ COPY pyproject.toml README.md ./
 COPY extract ./extract
 COPY schemas ./schemas
 COPY worker ./worker
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir '.[all]' \
  && useradd --create-home --uid 1000 gongkai \
  && mkdir -p /data /inbox \
  && chown gongkai:gongkai /data /inbox

@@ -265,6 +265,7 @@ def stage_seconds(path: Path) -> tuple[int, dict[str, float]]:
     from extract.document import Document, Page
     from extract.image import ImageFile, PdfPages
     from extract.ocr import OcrSettings, ocr_pages
+    from extract.options import ReadOptions
     from extract.report import parse_document
 
     spent: dict[str, float] = defaultdict(float)
@@ -274,7 +275,7 @@ def stage_seconds(path: Path) -> tuple[int, dict[str, float]]:
         with lock:
             spent[stage] += seconds
 
-    settings = replace(OcrSettings.from_env(1), timer=timer)
+    settings = replace(OcrSettings.from_options(ReadOptions(ocr_jobs=1)), timer=timer)
     if path.suffix.lower() == ".pdf":
         with pdfplumber.open(path) as pdf:
             count = len(pdf.pages)

@@ -13,17 +13,16 @@ import contextlib
 import re
 import unicodedata
 
+from extract.text_chars import HAN
+
 _CJK = (
     "\u2e80-\u2fdf"  # radicals
     "\u3001-\u303f"  # CJK punctuation (not U+3000, which is whitespace)
     "\u3040-\u312f"  # kana, bopomofo
     "\u3190-\u31ff"
-    "\u3400-\u4dbf"  # extension A
-    "\u4e00-\u9fff"  # unified ideographs
-    "\uf900-\ufaff"  # compatibility ideographs
+    f"{HAN}"  # the Chinese characters themselves
     "\ufe30-\ufe4f"  # vertical / compatibility forms
     "\uff00-\uffef"  # full-width forms such as （ ） ， ：
-    "\U00020000-\U0003134f"  # extensions B-G
 )
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 _SPACE_RUN = re.compile(r"\s+")

@@ -39,8 +39,8 @@ import numpy as np
 from extract import tesseract
 from extract.document import BBox, PageDone, Row
 from extract.image import PageImage, PageSource, PdfPages, open_pages
+from extract.options import ReadOptions
 from extract.pdf import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_rows
-from extract.read import env_number
 from extract.tesseract import OcrWord
 
 cv2.setNumThreads(1)
@@ -141,7 +141,7 @@ Timer = Callable[[str, float], None]
 
 @dataclass(frozen=True, slots=True)
 class OcrSettings:
-    """How scans are read; `from_env` gives the defaults and the GONGKAI_* overrides."""
+    """How scans are read: a read's options, a timer and a page counter."""
 
     jobs: int
     """Pages OCR'd at once (one Tesseract process each, one thread per process)."""
@@ -151,21 +151,20 @@ class OcrSettings:
     """Seconds one page's OCR may take before the document fails."""
     max_pixels: int = 100_000_000
     """Largest page image decoded or rendered (decompression bombs)."""
+    tesseract: str = "tesseract"
+    """The Tesseract binary."""
     timer: Timer | None = None
     on_page: PageDone | None = None
 
     @classmethod
-    def from_env(cls, jobs: int | None = None, on_page: PageDone | None = None) -> OcrSettings:
-        """GONGKAI_OCR_JOBS (default: the usable cores), GONGKAI_OCR_DPI,
-        GONGKAI_OCR_TIMEOUT (seconds per page), GONGKAI_MAX_MEGAPIXELS."""
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        if jobs is None:
-            jobs = int(env_number("GONGKAI_OCR_JOBS", cores or os.cpu_count() or 1))
+    def from_options(cls, options: ReadOptions, on_page: PageDone | None = None) -> OcrSettings:
+        """The OCR part of a read's options."""
         return cls(
-            jobs=max(1, jobs),
-            dpi=int(env_number("GONGKAI_OCR_DPI", 300)),
-            page_timeout=env_number("GONGKAI_OCR_TIMEOUT", 120.0),
-            max_pixels=int(env_number("GONGKAI_MAX_MEGAPIXELS", 100.0) * 1_000_000),
+            jobs=options.jobs,
+            dpi=options.ocr_dpi,
+            page_timeout=options.ocr_page_timeout,
+            max_pixels=options.max_pixels,
+            tesseract=options.tesseract,
             on_page=on_page,
         )
 
@@ -1006,7 +1005,7 @@ CellRequest = tuple[int, BBox]
 
 
 def reread_cells(
-    path: os.PathLike[str], requests: Sequence[CellRequest], settings: OcrSettings | None = None
+    path: os.PathLike[str], requests: Sequence[CellRequest], settings: OcrSettings
 ) -> dict[CellRequest, tuple[str, ...]]:
     """Read the given numeric cells of a scan again, several other ways: the numbers found,
     the most often read first, for each request (an empty tuple when none was found).
@@ -1021,7 +1020,6 @@ def reread_cells(
     missed) unless nothing else was read.  A page the reader turned upright has other
     boxes: its cells find no digits here and get nothing.
     """
-    settings = settings or OcrSettings.from_env()
     by_page: dict[int, list[CellRequest]] = {}
     for request in requests:
         by_page.setdefault(request[0], []).append(request)

@@ -33,6 +33,7 @@ from extract.errors import (
     GongkaiError,
     LimitExceeded,
 )
+from extract.options import ReadOptions
 
 SNAP = 3.0
 """Points: rules this close are one rule (double lines, thin rectangles, rounding)."""
@@ -542,18 +543,17 @@ def _extract(path: Path, max_pages: int) -> list[tuple[PageShape, PageContent]]:
 def read_pdf(
     path: Path,
     sha256: str,
-    max_pages: int = 300,
-    jobs: int | None = None,
+    options: ReadOptions,
     on_page: PageDone | None = None,
 ) -> Document:
     """Read a PDF into a Document (one Page per PDF page, rows top to bottom).
 
     Pages with a usable text layer are read from it; the others (scans, broken fonts) are
-    rendered and OCR'd, `jobs` pages at a time (None: the OCR settings' default), and
+    rendered and OCR'd, `options.jobs` pages at a time, and
     marked `ocr`; `on_page(done, total)` hears of each OCR'd page.  Raises EncryptedFile,
     CorruptFile, LimitExceeded, FileAccess, and for OCR MissingDependency or OcrFailed.
     """
-    extracted = _extract(path, max_pages)
+    extracted = _extract(path, options.max_pages)
     if not extracted:
         raise CorruptFile("not a readable PDF: it has no pages")
     scanned = [number for (number, _, _), content in extracted if content is None]
@@ -561,7 +561,7 @@ def read_pdf(
     if scanned:
         from extract.ocr import OcrSettings, ocr_pdf_pages  # OpenCV only for scans
 
-        ocr_rows = ocr_pdf_pages(path, scanned, OcrSettings.from_env(jobs, on_page))
+        ocr_rows = ocr_pdf_pages(path, scanned, OcrSettings.from_options(options, on_page))
     pages = [
         Page(number, layout_rows(*content), "text", width, height)
         if content is not None

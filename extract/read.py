@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
+import importlib
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from extract.document import Document, PageDone
-from extract.docx import read_docx
 from extract.errors import (
     EmptyFile,
     EncryptedFile,
     FileAccess,
     GongkaiError,
-    InvalidSetting,
     LimitExceeded,
     UnsupportedInput,
 )
-from extract.html import read_html
-from extract.markdown import is_markdown, read_markdown
-from extract.text import decode_plain, read_text
-
-DEFAULT_MAX_FILE_MB = 200.0
-DEFAULT_MAX_PAGES = 300
+from extract.markdown import is_markdown
+from extract.options import DEFAULTS, ReadOptions
+from extract.text import decode_plain
 
 _IMAGE_MAGIC = (
     b"\x89PNG\r\n\x1a\n",
@@ -68,31 +65,67 @@ _REFUSALS: dict[str, tuple[type[GongkaiError], str]] = {
 }
 
 
-def read_document(path: Path, jobs: int | None = None, on_page: PageDone | None = None) -> Document:
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """One input type: what `sniff` calls it, how it is served, and the function that reads
+    it (imported on first use, so reading a text file never pays for pdfplumber or OpenCV)."""
+
+    kind: str
+    media_type: str | None
+    """None: it depends on the bytes (PNG, JPEG, TIFF… for images)."""
+    function: str
+    """`module:function`, called with (path, sha256), and for paged inputs also with the
+    options and the page counter."""
+    paged: bool = False
+    """PDFs and images: pages that may be OCR'd, under the page limit."""
+
+    def read(
+        self, path: Path, sha256: str, options: ReadOptions, on_page: PageDone | None
+    ) -> Document:
+        module, name = self.function.split(":")
+        function = getattr(importlib.import_module(module), name)
+        if self.paged:
+            return cast(Document, function(path, sha256, options, on_page))
+        return cast(Document, function(path, sha256))
+
+
+READERS: dict[str, Reader] = {
+    reader.kind: reader
+    for reader in (
+        Reader("pdf", "application/pdf", "extract.pdf:read_pdf", paged=True),
+        Reader("image", None, "extract.image:read_image", paged=True),
+        Reader(
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "extract.docx:read_docx",
+        ),
+        Reader("html", "text/html", "extract.html:read_html"),
+        Reader("markdown", "text/markdown", "extract.markdown:read_markdown"),
+        Reader("text", "text/plain", "extract.text:read_text"),
+    )
+}
+"""Every input type gongkai reads, by the kind `sniff` gives: the CLI, the worker and the
+API's uploads all go through this table."""
+
+
+def read_document(
+    path: Path, options: ReadOptions = DEFAULTS, on_page: PageDone | None = None
+) -> Document:
     """Read any supported report file into a Document, or raise the GongkaiError that says why.
 
-    `jobs`: pages OCR'd at once for scans and images (None: GONGKAI_OCR_JOBS, else the
-    number of usable cores); `on_page(done, total)` hears of each OCR'd page.
+    `options`: the limits and OCR choices (the caller's settings); `on_page(done, total)`
+    hears of each OCR'd page.
     """
-    data = _read_checked(path)
-    sha256 = hashlib.sha256(data).hexdigest()
+    data = _read_checked(path, options.max_file_bytes)
+    reader = reader_for(data)
+    return reader.read(path, hashlib.sha256(data).hexdigest(), options, on_page)
+
+
+def reader_for(data: bytes) -> Reader:
+    """The reader of these bytes, or the GongkaiError that says why there is none."""
     kind = sniff(data)
-    if kind == "pdf":
-        from extract.pdf import read_pdf
-
-        return read_pdf(path, sha256, max_pages=max_pages(), jobs=jobs, on_page=on_page)
-    if kind == "image":
-        from extract.image import read_image  # Pillow, NumPy and OpenCV only for images
-
-        return read_image(path, sha256, max_pages=max_pages(), jobs=jobs, on_page=on_page)
-    if kind == "docx":
-        return read_docx(path, sha256)
-    if kind == "html":
-        return read_html(path, sha256)
-    if kind == "text":
-        return read_text(path, sha256)
-    if kind == "markdown":
-        return read_markdown(path, sha256)
+    if kind in READERS:
+        return READERS[kind]
     error, message = _REFUSALS[kind]
     raise error(message)
 
@@ -123,39 +156,13 @@ def sniff(data: bytes) -> str:
     return "binary"
 
 
-def env_number(name: str, default: float) -> float:
-    """A positive number from the environment variable `name`, `default` when unset.
-
-    A setting that cannot be read is a limit that cannot be applied, so it fails the file
-    rather than silently running without it.
-    """
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw.strip() else default
-    except ValueError:
-        raise InvalidSetting(f"{name}={raw!r} is not a number") from None
-    if not value > 0:
-        raise InvalidSetting(f"{name}={raw!r} must be above 0")
-    return value
-
-
-def max_file_bytes() -> int:
-    """The size limit from GONGKAI_MAX_FILE_MB (megabytes), 200 MB by default."""
-    return int(env_number("GONGKAI_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024)
-
-
-def max_pages() -> int:
-    """The page limit for PDFs and multi-page images from GONGKAI_MAX_PAGES, 300 by default."""
-    return int(env_number("GONGKAI_MAX_PAGES", DEFAULT_MAX_PAGES))
-
-
-def _read_checked(path: Path) -> bytes:
+def _read_checked(path: Path, limit: int) -> bytes:
     """The file's bytes, after refusing what cannot or should not be read."""
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):
             raise FileAccess("not a regular file (a directory or device)")
-        size, limit = status.st_size, max_file_bytes()
+        size = status.st_size
         if size > limit:
             raise LimitExceeded(
                 f"file is {size / 1048576:.1f} MB, over the {limit / 1048576:g} MB limit "

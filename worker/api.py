@@ -22,11 +22,11 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.background import BackgroundTask
 
-from extract.errors import InvalidSetting
 from schemas.validate import load_schema
 from worker import api_errors, crossyear, exports, ledger, settings, store, uploads
 from worker import api_models as models
 from worker.api_errors import ApiError, BodyLimit
+from worker.errors import InvalidSetting
 from worker.media import media_type
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from extract.errors import NotFound
 from schemas.rules import check_previous_year
+from worker.errors import NotFound
 from worker.store import Store
 
 RULE = "rule5"

@@ -22,8 +22,8 @@ from typing import Any
 
 from celery import Task, shared_task, signals
 
-from extract.errors import DeliveryFailed
 from worker import postprocess, settings, webhooks
+from worker.errors import DeliveryFailed
 from worker.failure import describe
 from worker.links import job_url, report_url
 

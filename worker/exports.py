@@ -19,9 +19,9 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
-from extract.errors import InvalidSetting
 from schemas.fields import catalogue, row_label
 from worker.crossyear import served
+from worker.errors import InvalidSetting
 from worker.store import Store, Stored, keys
 
 FORMATS: dict[str, str] = {

@@ -8,22 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extract.read import sniff
-
-_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "html": "text/html",
-    "text": "text/plain",
-}
+from extract.read import READERS, sniff
 
 
 def media_type(path: Path) -> str:
     """`application/pdf`, `image/png`…; `application/octet-stream` when unknown."""
-    kind = sniff(path.read_bytes())
-    if kind == "image":
-        from PIL import Image  # only for images
+    reader = READERS.get(sniff(path.read_bytes()))
+    if reader is None:
+        return "application/octet-stream"
+    if reader.media_type is None:
+        from PIL import Image  # only images have no fixed type
 
         with Image.open(path) as image:
             return image.get_format_mimetype() or "application/octet-stream"
-    return _TYPES.get(kind, "application/octet-stream")
+    return reader.media_type

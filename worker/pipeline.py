@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from extract.document import Document
+from extract.options import DEFAULTS, ReadOptions
 from extract.read import read_document
 from extract.report import parse_document
 from schemas.rules import is_ruled
@@ -29,27 +30,29 @@ class Processed:
     """Seconds per stage (read, parse, validate, total), kept with the stored report."""
 
 
-def process_file(path: Path, jobs: int | None = None) -> dict[str, Any]:
-    """Read, parse and validate one report file; `jobs`: pages OCR'd at once (scans).
+def process_file(path: Path, options: ReadOptions = DEFAULTS) -> dict[str, Any]:
+    """Read, parse and validate one report file under the readers' `options`.
 
     Problems with the input raise `extract.errors.GongkaiError` subclasses.  A report that
     fails validation is a bug of ours, not of the input, so `schemas.validate.InvalidReport`
     propagates unchanged and callers treat it as an internal error.
     """
-    return run(path, jobs=jobs).report
+    return run(path, options=options).report
 
 
-def run(path: Path, progress: Progress | None = None, jobs: int | None = None) -> Processed:
+def run(path: Path, progress: Progress | None = None, options: ReadOptions = DEFAULTS) -> Processed:
     """`process_file` with the time each stage took, reporting stages to `progress`."""
     tell = progress or (lambda stage, page, pages: None)
     started = time.perf_counter()
     tell("reading", None, None)
-    document = read_document(path, jobs, on_page=lambda done, total: tell("reading", done, total))
+    document = read_document(
+        path, options, on_page=lambda done, total: tell("reading", done, total)
+    )
     read = time.perf_counter()
     pages = len(document.pages)
     tell("parsing", pages, pages)
     report = parse_document(document)
-    if _read_again(path, document, report, jobs):
+    if _read_again(path, document, report, options):
         report = parse_document(document)
     parsed = time.perf_counter()
     tell("validating", pages, pages)
@@ -68,7 +71,9 @@ REREAD_REASONS = frozenset({"ocr_breaks_arithmetic", "ocr_unreadable"})
 """Review reasons whose cells OCR reads again, other ways, before a second parse."""
 
 
-def _read_again(path: Path, document: Document, report: dict[str, Any], jobs: int | None) -> bool:
+def _read_again(
+    path: Path, document: Document, report: dict[str, Any], options: ReadOptions
+) -> bool:
     """Have OCR read again the cells the parser nulled (their readings break the table's
     sums, or could not be read); whether any cell gained a reading to weigh.
 
@@ -91,4 +96,6 @@ def _read_again(path: Path, document: Document, report: dict[str, Any], jobs: in
         return False
     from extract.ocr import OcrSettings, reread_cells  # OpenCV only for scans
 
-    return document.add_alternatives(reread_cells(path, requests, OcrSettings.from_env(jobs)))
+    return document.add_alternatives(
+        reread_cells(path, requests, OcrSettings.from_options(options))
+    )

@@ -18,9 +18,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from extract.errors import DeliveryFailed
 from worker import store
 from worker.crossyear import served
+from worker.errors import DeliveryFailed
 from worker.files import report_folder, write_atomically
 from worker.settings import Settings
 

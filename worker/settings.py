@@ -1,10 +1,11 @@
-"""The worker's configuration, read once from GONGKAI_* environment variables.
+"""The one typed settings object, read once from GONGKAI_* variables at the edge.
 
-One place for every variable the worker, watcher and Celery app read (the paperless-ngx
-model): `VARIABLES` documents them, the README's table and the docker-compose test are
-checked against it, and a bad value stops the process with a message naming the variable
-instead of surfacing later as a confusing Celery or SQLAlchemy error.  Standard library
-only, so the light commands can import it.
+The CLI, a worker process and the API each call `load()` once and pass the result in;
+nothing else reads the environment (the readers get `read_options()`).  Every field is one
+variable (`GONGKAI_` + its name in capitals) and its description is the documentation: the
+README's table and the docker-compose test are checked against `VARIABLES`.  A bad value
+stops the process with a message naming the variable instead of surfacing later as a
+confusing Celery or SQLAlchemy error (the paperless-ngx model).
 """
 
 from __future__ import annotations
@@ -13,76 +14,224 @@ import functools
 import os
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from extract.errors import InvalidSetting
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-VARIABLES: dict[str, str] = {
-    "GONGKAI_BROKER_URL": "Celery broker (redis://host:6379/0); unset: embedded mode, tasks run "
-    "in the calling process",
-    "GONGKAI_RESULT_BACKEND": "where task states and progress are kept for Flower and "
-    "AsyncResult; default: the broker URL",
-    "GONGKAI_DATABASE_URL": "result store and job ledger (SQLAlchemy URL, e.g. "
-    "postgresql+psycopg://user:pw@host/db); default: SQLite file DATA_DIR/gongkai.sqlite3",
-    "GONGKAI_DATA_DIR": "spool/, processed/, failed/, originals/ and the SQLite file; the "
-    "watcher and the workers must see it at the same path; default: "
-    "$XDG_DATA_HOME/gongkai, i.e. ~/.local/share/gongkai",
-    "GONGKAI_CONCURRENCY": "worker processes per `celery worker` (its -c overrides); default: "
-    "the number of cores",
-    "GONGKAI_SOFT_TIME_LIMIT": "seconds one document may take; past it the file fails with "
-    "limit_exceeded (default 600)",
-    "GONGKAI_TIME_LIMIT": "hard limit in seconds: the process is killed (default soft + 60)",
-    "GONGKAI_VISIBILITY_TIMEOUT": "seconds before Redis hands an unacknowledged task to another "
-    "worker; must exceed the hard limit (default hard + 300)",
-    "GONGKAI_MAX_MEMORY_MB": "a worker process is replaced after a task that left it above "
-    "this resident size (default 1024)",
-    "GONGKAI_MAX_RETRIES": "retries of a task after a transient error (broker, database, "
-    "disk) or a lost worker process, with exponential backoff (default 5)",
-    "GONGKAI_WATCH_INTERVAL": "seconds between two scans of the watched folder (default 2)",
-    "GONGKAI_WATCH_SETTLE": "seconds a file's size and mtime must stay unchanged before it is "
-    "taken (default 3)",
-    "GONGKAI_TEST_TASK_DELAY": "test hook: seconds each task sleeps before parsing, to kill a "
-    "worker mid-task (default 0)",
-    "GONGKAI_API_TOKEN": "bearer token the HTTP API (`gongkai serve`) requires on every "
-    "endpoint but /health; unset: no authentication, and the API only listens on loopback",
-    "GONGKAI_MAX_UPLOAD_MB": "largest file `POST /documents` accepts, in megabytes (default 50)",
-    "GONGKAI_WEBHOOK_URLS": "comma-separated http(s) URLs that get a signed JSON event for "
-    "every finished job (succeeded or failed)",
-    "GONGKAI_WEBHOOK_SECRET": "HMAC-SHA256 key of the X-Gongkai-Signature header; required "
-    "with GONGKAI_WEBHOOK_URLS",
-    "GONGKAI_POST_PROCESS_COMMAND": "command run after each stored report, as an argument list "
-    "(split like a shell would, never run by one); it gets the result JSON's path as its last "
-    "argument and GONGKAI_RESULT_PATH, GONGKAI_AGENCY, GONGKAI_YEAR, GONGKAI_VERSION, "
-    "GONGKAI_SHA256 in its environment",
-}
+from extract.options import MEGABYTE, ReadOptions
+from worker.errors import InvalidSetting
+
+PREFIX = "GONGKAI_"
 
 
-_N = TypeVar("_N", int, float)
+def _absolute(path: Path) -> Path:
+    return path.expanduser().absolute()
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    broker_url: str | None
-    result_backend: str | None
-    database_url: str
-    data_dir: Path
-    concurrency: int | None
-    soft_time_limit: int
-    time_limit: int
-    visibility_timeout: int
-    max_memory_mb: int
-    max_retries: int
-    watch_interval: float
-    watch_settle: float
-    test_task_delay: float
-    api_token: str | None = field(default=None, repr=False)
-    max_upload_mb: float = 50.0
-    webhook_urls: tuple[str, ...] = ()
-    webhook_secret: str | None = field(default=None, repr=False)
-    post_process_command: tuple[str, ...] = ()
+def _words(value: Any) -> Any:
+    """A command line split as a shell would, never run by one."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return tuple(shlex.split(value))
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _urls(value: Any) -> Any:
+    """Comma-separated http(s) URLs."""
+    if not isinstance(value, str):
+        return value
+    urls = tuple(url.strip() for url in value.split(",") if url.strip())
+    for url in urls:
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+    return urls
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    xdg_data_home: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share",
+        validation_alias="XDG_DATA_HOME",
+        exclude=True,
+    )
+    data_dir: Annotated[Path, AfterValidator(_absolute)] = Field(
+        default_factory=lambda given: given["xdg_data_home"] / "gongkai",
+        description="spool/, processed/, failed/, originals/ and the SQLite file; the watcher "
+        "and the workers must see it at the same path; default: $XDG_DATA_HOME/gongkai, i.e. "
+        "~/.local/share/gongkai",
+    )
+    database_url: str = Field(
+        default_factory=lambda given: f"sqlite:///{given['data_dir'] / 'gongkai.sqlite3'}",
+        description="result store and job ledger (SQLAlchemy URL, e.g. "
+        "postgresql+psycopg://user:pw@host/db); default: SQLite file DATA_DIR/gongkai.sqlite3",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="Celery broker (redis://host:6379/0); unset: embedded mode, tasks run in "
+        "the calling process",
+    )
+    result_backend: str | None = Field(
+        default_factory=lambda given: given["broker_url"],
+        description="where task states and progress are kept for Flower and AsyncResult; "
+        "default: the broker URL",
+    )
+    concurrency: Annotated[int | None, AfterValidator(lambda jobs: jobs or None)] = Field(
+        None,
+        ge=0,
+        description="worker processes per `celery worker` (its -c overrides); default: the "
+        "number of cores",
+    )
+    soft_time_limit: int = Field(
+        600,
+        ge=1,
+        description="seconds one document may take; past it the file fails with "
+        "limit_exceeded (default 600)",
+    )
+    time_limit: int = Field(
+        default_factory=lambda given: given["soft_time_limit"] + 60,
+        ge=1,
+        description="hard limit in seconds: the process is killed (default soft + 60)",
+    )
+    visibility_timeout: int = Field(
+        default_factory=lambda given: given["time_limit"] + 300,
+        ge=1,
+        description="seconds before Redis hands an unacknowledged task to another worker; "
+        "must exceed the hard limit (default hard + 300)",
+    )
+    max_memory_mb: int = Field(
+        1024,
+        ge=1,
+        description="a worker process is replaced after a task that left it above this "
+        "resident size (default 1024)",
+    )
+    max_retries: int = Field(
+        5,
+        ge=0,
+        description="retries of a task after a transient error (broker, database, disk) or a "
+        "lost worker process, with exponential backoff (default 5)",
+    )
+    watch_interval: float = Field(
+        2.0, ge=0.05, description="seconds between two scans of the watched folder (default 2)"
+    )
+    watch_settle: float = Field(
+        3.0,
+        ge=0,
+        description="seconds a file's size and mtime must stay unchanged before it is taken "
+        "(default 3)",
+    )
+    test_task_delay: float = Field(
+        0.0,
+        ge=0,
+        description="test hook: seconds each task sleeps before parsing, to kill a worker "
+        "mid-task (default 0)",
+    )
+    api_token: str | None = Field(
+        None,
+        repr=False,
+        description="bearer token the HTTP API (`gongkai serve`) requires on every endpoint "
+        "but /health; unset: no authentication, and the API only listens on loopback",
+    )
+    max_upload_mb: float = Field(
+        50.0,
+        ge=0.001,
+        description="largest file `POST /documents` accepts, in megabytes (default 50)",
+    )
+    webhook_urls: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_urls)] = Field(
+        (),
+        description="comma-separated http(s) URLs that get a signed JSON event for every "
+        "finished job (succeeded or failed)",
+    )
+    webhook_secret: str | None = Field(
+        None,
+        repr=False,
+        description="HMAC-SHA256 key of the X-Gongkai-Signature header; required with "
+        "GONGKAI_WEBHOOK_URLS",
+    )
+    post_process_command: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_words)] = Field(
+        (),
+        description="command run after each stored report, as an argument list (split like a "
+        "shell would, never run by one); it gets the result JSON's path as its last argument "
+        "and GONGKAI_RESULT_PATH, GONGKAI_AGENCY, GONGKAI_YEAR, GONGKAI_VERSION, "
+        "GONGKAI_SHA256 in its environment",
+    )
+    max_file_mb: float = Field(
+        200.0, gt=0, description="largest input file read, in megabytes (default 200)"
+    )
+    max_pages: int = Field(
+        300, ge=1, description="most pages of a PDF or a multi-page image (default 300)"
+    )
+    ocr_jobs: int | None = Field(
+        None,
+        ge=1,
+        description="pages OCR'd at once (one single-threaded Tesseract each); default: the "
+        "number of cores",
+    )
+    ocr_dpi: int = Field(
+        300,
+        ge=50,
+        description="resolution for rendering PDF pages that are not one embedded scan "
+        "(default 300)",
+    )
+    ocr_timeout: float = Field(
+        120.0, gt=0, description="seconds one page's OCR may take (default 120)"
+    )
+    max_megapixels: float = Field(
+        100.0,
+        gt=0,
+        description="largest page image decoded or rendered, checked before decoding (default 100)",
+    )
+    tesseract: str = Field(
+        "tesseract",
+        description="the Tesseract binary to run (default `tesseract` on the PATH)",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what `load` passes in: the variables are read once, from one mapping."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Limits that only work together, and webhooks that are always signed."""
+        if self.time_limit <= self.soft_time_limit:
+            raise ValueError(
+                f"GONGKAI_TIME_LIMIT={self.time_limit} must exceed "
+                f"GONGKAI_SOFT_TIME_LIMIT={self.soft_time_limit}"
+            )
+        if self.visibility_timeout <= self.time_limit:
+            raise ValueError(
+                f"GONGKAI_VISIBILITY_TIMEOUT={self.visibility_timeout} must exceed "
+                f"GONGKAI_TIME_LIMIT={self.time_limit}: otherwise Redis redelivers a task that "
+                "is still running"
+            )
+        if self.webhook_urls and not self.webhook_secret:
+            raise ValueError(
+                "GONGKAI_WEBHOOK_URLS is set but GONGKAI_WEBHOOK_SECRET is not: events are "
+                "always signed"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:
@@ -95,104 +244,68 @@ class Settings:
         waiting retry to a second worker."""
         return max(1, min(600, self.visibility_timeout // 2))
 
+    def read_options(self, ocr_jobs: int | None = None) -> ReadOptions:
+        """The readers' limits; `ocr_jobs` stands in when GONGKAI_OCR_JOBS is unset."""
+        return ReadOptions(
+            max_file_bytes=int(self.max_file_mb * MEGABYTE),
+            max_pages=self.max_pages,
+            ocr_jobs=self.ocr_jobs or ocr_jobs,
+            ocr_dpi=self.ocr_dpi,
+            ocr_page_timeout=self.ocr_timeout,
+            max_pixels=int(self.max_megapixels * 1_000_000),
+            tesseract=self.tesseract,
+        )
+
+
+VARIABLES: dict[str, str] = {
+    PREFIX + name.upper(): field.description
+    for name, field in Settings.model_fields.items()
+    if field.description
+}
+"""Every GONGKAI_* variable and what it does."""
+
+
+class _Variables(EnvSettingsSource):
+    """The GONGKAI_* variables (and XDG_DATA_HOME) of a given mapping, as pydantic-settings
+    reads the environment."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._given = environ
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._given.items() if value.strip()}
+
 
 @functools.cache
 def current() -> Settings:
-    """This process's settings, read on first use."""
+    """This process's settings, read on first use by the edge that runs it."""
     return load()
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `environ` (default: the process environment); raises InvalidSetting."""
-    env = _Reader(os.environ if environ is None else environ)
-    data_dir = env.path("GONGKAI_DATA_DIR") or _default_data_dir(env)
-    broker_url = env.text("GONGKAI_BROKER_URL")
-    soft = env.number("GONGKAI_SOFT_TIME_LIMIT", int, 600)
-    hard = env.number("GONGKAI_TIME_LIMIT", int, soft + 60)
-    visibility = env.number("GONGKAI_VISIBILITY_TIMEOUT", int, hard + 300)
-    if hard <= soft:
-        raise InvalidSetting(
-            f"GONGKAI_TIME_LIMIT={hard} must exceed GONGKAI_SOFT_TIME_LIMIT={soft}"
-        )
-    if visibility <= hard:
-        raise InvalidSetting(
-            f"GONGKAI_VISIBILITY_TIMEOUT={visibility} must exceed GONGKAI_TIME_LIMIT={hard}: "
-            "otherwise Redis redelivers a task that is still running"
-        )
-    webhook_urls = _webhook_urls(env.text("GONGKAI_WEBHOOK_URLS"))
-    webhook_secret = env.text("GONGKAI_WEBHOOK_SECRET")
-    if webhook_urls and not webhook_secret:
-        raise InvalidSetting(
-            "GONGKAI_WEBHOOK_URLS is set but GONGKAI_WEBHOOK_SECRET is not: events are "
-            "always signed"
-        )
-    return Settings(
-        broker_url=broker_url,
-        result_backend=env.text("GONGKAI_RESULT_BACKEND") or broker_url,
-        database_url=env.text("GONGKAI_DATABASE_URL")
-        or f"sqlite:///{data_dir / 'gongkai.sqlite3'}",
-        data_dir=data_dir,
-        concurrency=env.number("GONGKAI_CONCURRENCY", int, 0) or None,
-        soft_time_limit=soft,
-        time_limit=hard,
-        visibility_timeout=visibility,
-        max_memory_mb=env.number("GONGKAI_MAX_MEMORY_MB", int, 1024),
-        max_retries=env.number("GONGKAI_MAX_RETRIES", int, 5, minimum=0),
-        watch_interval=env.number("GONGKAI_WATCH_INTERVAL", float, 2.0, minimum=0.05),
-        watch_settle=env.number("GONGKAI_WATCH_SETTLE", float, 3.0, minimum=0),
-        test_task_delay=env.number("GONGKAI_TEST_TASK_DELAY", float, 0.0, minimum=0),
-        api_token=env.text("GONGKAI_API_TOKEN"),
-        max_upload_mb=env.number("GONGKAI_MAX_UPLOAD_MB", float, 50.0, minimum=0.001),
-        webhook_urls=webhook_urls,
-        webhook_secret=webhook_secret,
-        post_process_command=_command(env.text("GONGKAI_POST_PROCESS_COMMAND")),
-    )
-
-
-def _webhook_urls(value: str | None) -> tuple[str, ...]:
-    urls = tuple(url.strip() for url in (value or "").split(",") if url.strip())
-    for url in urls:
-        parsed = urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise InvalidSetting(f"GONGKAI_WEBHOOK_URLS: {url!r} is not an http(s) URL")
-    return urls
-
-
-def _command(value: str | None) -> tuple[str, ...]:
+    values = _Variables(os.environ if environ is None else environ)()
     try:
-        return tuple(shlex.split(value or ""))
-    except ValueError as exc:
-        raise InvalidSetting(f"GONGKAI_POST_PROCESS_COMMAND={value!r}: {exc}") from None
+        return Settings(**values)
+    except ValidationError as exc:
+        raise InvalidSetting(_explain(exc, values)) from None
 
 
-def _default_data_dir(env: _Reader) -> Path:
-    base = env.path("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return base / "gongkai"
-
-
-class _Reader:
-    """Typed access to the environment; every failure names the variable."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def text(self, name: str) -> str | None:
-        value = self._environ.get(name, "").strip()
-        return value or None
-
-    def path(self, name: str) -> Path | None:
-        value = self.text(name)
-        return None if value is None else Path(value).expanduser().absolute()
-
-    def number(self, name: str, kind: type[_N], default: _N, minimum: float = 1) -> _N:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = kind(value)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise InvalidSetting(f"{name}={value!r} is not {what}") from None
-        if number < minimum:
-            raise InvalidSetting(f"{name}={value!r} must be at least {minimum:g}")
-        return number
+def _explain(error: ValidationError, values: Mapping[str, Any]) -> str:
+    """The first problem as `VARIABLE=value …`, the way a person would look it up."""
+    problem = error.errors()[0]
+    if not problem["loc"]:
+        return str(problem["msg"]).removeprefix("Value error, ")
+    name = str(problem["loc"][0])
+    variable = "XDG_DATA_HOME" if name == "xdg_data_home" else PREFIX + name.upper()
+    shown = f"{variable}={values.get(name)!r}"
+    kind, context = problem["type"], problem.get("ctx") or {}
+    if kind == "int_parsing" or kind == "int_from_float":
+        return f"{shown} is not a whole number"
+    if kind == "float_parsing":
+        return f"{shown} is not a number"
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = context.get("ge", context.get("gt"))
+        return f"{shown} must be {'at least' if kind.endswith('equal') else 'above'} {limit:g}"
+    return f"{shown}: {str(problem['msg']).removeprefix('Value error, ')}"

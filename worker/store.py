@@ -30,9 +30,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from extract.errors import NotFound
 from worker import db
 from worker.db import Base
+from worker.errors import NotFound
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")

@@ -106,7 +106,7 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
             raise FileAccess(f"{filename} is no longer in the spool: handled before, or removed")
         if settings.test_task_delay:
             time.sleep(settings.test_task_delay)
-        processed = pipeline.run(path, progress, jobs=ocr_jobs())
+        processed = pipeline.run(path, progress, settings.read_options(ocr_jobs()))
         progress("storing", None, None)
         stored = store.save(
             processed.report,
@@ -123,11 +123,9 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
     }
 
 
-def ocr_jobs() -> int | None:
-    """Pages of a scan one task OCRs at once: the cores shared among the pool's processes,
-    so that processes × page jobs ≤ cores.  None when GONGKAI_OCR_JOBS decides."""
-    if os.environ.get("GONGKAI_OCR_JOBS", "").strip():
-        return None
+def ocr_jobs() -> int:
+    """Pages of a scan one task OCRs at once unless GONGKAI_OCR_JOBS says: the cores shared
+    among the pool's processes, so that processes × page jobs ≤ cores."""
     return max(1, (os.cpu_count() or 1) // _pool["processes"])
 
 

@@ -28,14 +28,12 @@ from typing import BinaryIO
 
 from kombu.exceptions import OperationalError as BrokerError
 
-from extract.errors import EmptyFile, EncryptedFile, LimitExceeded, UnsupportedInput
-from extract.read import sniff
+from extract.errors import EmptyFile, LimitExceeded
+from extract.read import reader_for
 from worker.files import safe_component
 from worker.settings import Settings
 from worker.spool import Folders
 
-READABLE = frozenset({"pdf", "docx", "html", "text", "image"})
-"""What `extract.read.sniff` says the reader can read."""
 DEFAULT_NAME = "upload"
 _BLOCK = 1 << 20
 
@@ -104,13 +102,7 @@ def _check_type(path: Path) -> None:
     data = path.read_bytes()
     if not data.removeprefix(codecs.BOM_UTF8).strip():
         raise EmptyFile("empty file")
-    kind = sniff(data)
-    if kind == "encrypted-office":
-        raise EncryptedFile("password-protected Office document; remove the password")
-    if kind not in READABLE:
-        raise UnsupportedInput(
-            f"not a PDF, Word .docx, web page, text file or image (the bytes are: {kind})"
-        )
+    reader_for(data)  # refused here as the reader would refuse it
 
 
 def _log_failure(done: Future[str]) -> None:

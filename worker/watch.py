@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from extract.errors import InvalidSetting
+from worker.errors import InvalidSetting
 from worker.settings import Settings
 from worker.spool import Folders
 

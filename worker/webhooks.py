@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import httpx
 
-from extract.errors import DeliveryFailed
+from worker.errors import DeliveryFailed
 
 SIGNATURE_HEADER = "X-Gongkai-Signature"
 TIMESTAMP_HEADER = "X-Gongkai-Timestamp"

@@ -16,6 +16,7 @@ from typing import Literal
 
 from extract.document import BBox, Document, Row
 from extract.report.title import Title, find_title, row_text, rows_box
+from extract.text_chars import HAN
 
 Origin = Literal["title", "signature", "contact", "period"]  # signature, contact: agency only
 
@@ -44,7 +45,7 @@ _AGENCY_END = (
     r"(?:人民政府|政府|委员会|管委会|委|办公厅|办公室|办事处|局|厅|署|院|所|中心|处|科|股|站|"
     r"队|馆|会|部|办|街道|镇|乡|公司|集团|区|县|市|州|盟|旗)"
 )
-_NAME = r"[\u4e00-\u9fff（）()·]"
+_NAME = f"[{HAN}（）()·]"
 _DATE = (
     r"(?:20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
     r"|二[〇○零O]{1}[〇○零O一二三四五六七八九]{2}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日)"

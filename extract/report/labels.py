@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from extract.text_chars import han_only
+from schemas import catalogue
+
 
 @dataclass(frozen=True, slots=True)
 class RowLabel:
@@ -28,50 +31,8 @@ def _row(key: str, printed: str, pattern: str) -> RowLabel:
 
 # Section 三, in printed order.  `other_processing` is the 2019 edition's single （六） row;
 # its pattern only matches when none of the 2021 sub-rows does (see `match_application_row`).
-APPLICATION_LABELS: tuple[RowLabel, ...] = (
-    _row("new_received", "一、本年新收政府信息公开申请数量", r"新收|本年新"),
-    _row("carried_over", "二、上年结转政府信息公开申请数量", r"上年结转|上年度结转"),
-    _row("granted", "（一）予以公开", r"予以公开"),
-    _row("partially_granted", "（二）部分公开", r"部分公开"),
-    _row("withheld_state_secret", "1.属于国家秘密", r"国家秘密"),
-    _row(
-        "withheld_prohibited_by_law",
-        "2.其他法律行政法规禁止公开",
-        r"禁止公开|法规禁止|行政止公开|其他法律",
-    ),
-    _row("withheld_security_stability", "3.危及“三安全一稳定”", r"三安全|一稳定|危及"),
-    _row("withheld_third_party", "4.保护第三方合法权益", r"第三方"),
-    _row("withheld_internal_affairs", "5.属于三类内部事务信息", r"内部事务"),
-    _row("withheld_process_information", "6.属于四类过程性信息", r"过程性"),
-    _row("withheld_enforcement_files", "7.属于行政执法案卷", r"执法案卷"),
-    _row("withheld_inquiry_matters", "8.属于行政查询事项", r"查询事项"),
-    _row("unable_not_held", "1.本机关不掌握相关政府信息", r"不掌握"),
-    _row("unable_needs_creation", "2.没有现成信息需要另行制作", r"另行制作|没有现成"),
-    _row("unable_unclear", "3.补正后申请内容仍不明确", r"不明确|补正后申请"),
-    _row("not_processed_complaint", "1.信访举报投诉类申请", r"信访|举报投诉"),
-    _row("not_processed_duplicate", "2.重复申请", r"重复申请"),
-    _row("not_processed_publication", "3.要求提供公开出版物", r"出版物"),
-    _row("not_processed_excessive", "4.无正当理由大量反复申请", r"大量反复|大量.{0,2}申请"),
-    _row(
-        "not_processed_confirmation",
-        "5.要求行政机关确认或重新出具已获取信息",
-        r"重新出具|确认或重新|已获取信息",
-    ),
-    _row(
-        "other_overdue_correction",
-        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-        r"不补正|逾期不补|理由逾期不",
-    ),
-    _row(
-        "other_overdue_fee",
-        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        r"收费通知|缴纳费用|逾期未按",
-    ),
-    # Converters repeat a merged group label in each row: （六）其他处理3.其他.
-    _row("other_misc", "3.其他", r"^\W*(?:六?\W*其他处理)?\W*(?:3|三)?\W*其他\W*$"),
-    _row("other_processing", "（六）其他处理", r"其他处理"),
-    _row("total_processed", "（七）总计", r"总计|合计"),
-    _row("carried_forward", "四、结转下年度继续办理", r"结转下年|继续办理"),
+APPLICATION_LABELS: tuple[RowLabel, ...] = tuple(
+    _row(row.key, row.printed, row.words) for row in catalogue.APPLICATION_ROWS
 )
 
 APPLICATION_KEYS = tuple(label.key for label in APPLICATION_LABELS)
@@ -79,10 +40,6 @@ _INDEX = {key: i for i, key in enumerate(APPLICATION_KEYS)}
 _GROUP_ROWS = {"other_processing"}
 FUZZY_RATIO = 0.7
 _RESULT_START = _INDEX["granted"]
-
-
-def _cjk_only(text: str) -> str:
-    return re.sub(r"[^\u4e00-\u9fff]", "", text)
 
 
 def match_application_row(text: str, after: str | None) -> str | None:
@@ -129,12 +86,12 @@ def _resembling_next_row(text: str, start: int) -> str | None:
     """Order fallback for labels whose keywords are cut off or garbled: one of the next few
     rows, if the label carries that row's item number and a few of its words, or closely
     resembles its printed label."""
-    words = _cjk_only(text)
+    words = han_only(text)
     if len(words) < 2:
         return None
     marker = _marker(text)
     for label in APPLICATION_LABELS[start + 1 : start + 4]:
-        printed = _cjk_only(label.printed)
+        printed = han_only(label.printed)
         similar = SequenceMatcher(None, words, printed)
         if marker is not None and marker == _marker(label.printed):
             if similar.find_longest_match().size >= 2:
@@ -145,43 +102,42 @@ def _resembling_next_row(text: str, start: int) -> str | None:
 
 
 # Section 二 (主动公开): row keys and the edition's columns.
-ACTIVE_LABELS: tuple[RowLabel, ...] = (
-    _row("regulations", "规章", r"规章(?!制度)"),
-    _row("normative_documents", "行政规范性文件", r"规范性文件"),
-    _row("administrative_licensing", "行政许可", r"行政许可"),
-    _row("other_external_services", "其他对外管理服务事项", r"对外管理服务"),
-    _row("administrative_punishment", "行政处罚", r"行政处罚"),
-    _row("administrative_enforcement", "行政强制", r"行政强制"),
-    _row("administrative_fees", "行政事业性收费", r"事业性收费"),
-    _row("centralized_procurement", "政府集中采购", r"集中采购"),
+ACTIVE_LABELS: tuple[RowLabel, ...] = tuple(
+    _row(row.key, row.name, row.words) for row in catalogue.ACTIVE_ROWS
 )
 
 ACTIVE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "2021": {
-        "regulations": ("issued", "repealed", "in_force"),
-        "normative_documents": ("issued", "repealed", "in_force"),
-        "administrative_licensing": ("decisions",),
-        "administrative_punishment": ("decisions",),
-        "administrative_enforcement": ("decisions",),
-        "administrative_fees": ("amount",),
-    },
-    "2019": {
-        "regulations": ("made", "published", "total_published"),
-        "normative_documents": ("made", "published", "total_published"),
-        "administrative_licensing": ("previous_items", "change", "decisions"),
-        "other_external_services": ("previous_items", "change", "decisions"),
-        "administrative_punishment": ("previous_items", "change", "decisions"),
-        "administrative_enforcement": ("previous_items", "change", "decisions"),
-        "administrative_fees": ("previous_items", "change"),
-        "centralized_procurement": ("items", "amount"),
-    },
+    edition: {
+        row.key: tuple(column.key for column in row.shapes[edition].columns)
+        for row in catalogue.active_rows(edition)
+    }
+    for edition in ("2021", "2019")
 }
 
-MONEY_FIELDS = {("administrative_fees", "amount"), ("centralized_procurement", "amount")}
+MONEY_FIELDS = {
+    (row.key, column.key)
+    for edition in catalogue.EDITIONS
+    for row, column in catalogue.active_columns(edition)
+    if column.kind == "amount"
+}
+
+# The words of a column header cell (制发 for 本年制发件数), by column key.
+ACTIVE_HEADER_WORDS: dict[str, re.Pattern[str]] = {
+    column.key: re.compile(column.words)
+    for edition in catalogue.EDITIONS
+    for _, column in catalogue.active_columns(edition)
+}
+
+
+def _edition_words(edition: catalogue.Edition) -> re.Pattern[str]:
+    """The header words only `edition`'s 主动公开 table prints, in printed order."""
+    words = (column.edition_words for _, column in catalogue.active_columns(edition))
+    return re.compile("|".join(dict.fromkeys(word for word in words if word)))
+
 
 # Header words that decide the edition of the 主动公开 table (the table itself, not the year).
-EDITION_2021_HEADERS = re.compile(r"制发件数|废止件数|现行有效|本年收费金额")
-EDITION_2019_HEADERS = re.compile(r"新制作|新公开|对外公开总|上一年项目|本年增|采购项目|采购总金额")
+EDITION_2021_HEADERS = _edition_words("2021")
+EDITION_2019_HEADERS = _edition_words("2019")
 
 
 ACTIVE_NAMES = {label.key: label.printed for label in ACTIVE_LABELS}
@@ -241,10 +197,6 @@ def label_pieces(text: str) -> list[str]:
 
 
 # Section 四: the five result columns of each of the three groups, for header positions.
-REVIEW_HEADER_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("upheld", re.compile(r"维持")),
-    ("corrected", re.compile(r"纠正")),
-    ("other", re.compile(r"其他")),
-    ("pending", re.compile(r"未审|审结")),
-    ("total", re.compile(r"总计|合计|^计$")),
+REVIEW_HEADER_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (column.key, re.compile(column.words)) for column in catalogue.REVIEW_COLUMNS
 )

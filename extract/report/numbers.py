@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from extract.normalize import fold_radicals
+from extract.text_chars import HAN
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－＋／", "0123456789.-+/")
 _NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d+(?:\.\d+)?")
@@ -71,7 +72,7 @@ _UNIT_AFTER = re.compile(
     r"^(?:年|月|日|号|条|项|位|件|个|次|人|%|％|余|多|万|亿|元|类|期|家|批|名)"
 )
 _ITEM_AFTER = re.compile(r"^[.、．](?!\d)")
-_CJK_AFTER = re.compile(r"^[\u4e00-\u9fff]{2}")
+_HAN_AFTER = re.compile(f"^[{HAN}]{{2}}")
 
 
 def embedded_values(text: str) -> list[tuple[int, int, Value]]:
@@ -90,7 +91,7 @@ def embedded_values(text: str) -> list[tuple[int, int, Value]]:
         rest = text[end:]
         if _UNIT_AFTER.match(rest):
             continue
-        if start == 0 and len(run) == 1 and _CJK_AFTER.match(rest):
+        if start == 0 and len(run) == 1 and _HAN_AFTER.match(rest):
             continue  # an item number that lost its point: `1申请人无正当理由…`
         if _ITEM_AFTER.match(rest) and "." not in run:
             if len(run.lstrip(_SIGN)) == 1:

@@ -24,6 +24,8 @@ from paths import DEVSET, ROOT
 
 from extract.errors import CorruptFile, EmptyFile, ExitCode
 from worker import cli
+from worker.cli.parse import exit_code
+from worker.files import safe_component
 
 GOOD = DEVSET / "dev-01.pdf"
 GOOD_2 = DEVSET / "dev-06.pdf"
@@ -255,7 +257,7 @@ def test_version() -> None:
 # --- in process, with a stand-in pipeline --------------------------------------------------
 
 
-def _fake_process_file(path: Path, jobs: int | None = None) -> dict[str, Any]:
+def _fake_process_file(path: Path, options: object = None) -> dict[str, Any]:
     if path.name.startswith("corrupt"):
         raise CorruptFile("cannot read the PDF structure")
     if path.name.startswith("empty"):
@@ -309,9 +311,9 @@ def test_out_paths_are_safe_and_fall_back(
 
 
 def test_exit_code_rules() -> None:
-    assert cli.exit_code([]) == ExitCode.ok
-    assert cli.exit_code([ExitCode.not_a_report] * 3) == ExitCode.not_a_report
-    assert cli.exit_code([ExitCode.not_a_report, ExitCode.internal]) == ExitCode.several_kinds
+    assert exit_code([]) == ExitCode.ok
+    assert exit_code([ExitCode.not_a_report] * 3) == ExitCode.not_a_report
+    assert exit_code([ExitCode.not_a_report, ExitCode.internal]) == ExitCode.several_kinds
 
 
 @pytest.mark.parametrize(
@@ -327,4 +329,4 @@ def test_exit_code_rules() -> None:
     ],
 )
 def test_safe_component(name: str, expected: str) -> None:
-    assert cli.safe_component(name) == expected
+    assert safe_component(name) == expected

@@ -32,9 +32,11 @@ from PIL import Image
 
 from bench.paper import scan as scan_pages
 from extract.errors import ExitCode, LimitExceeded, MissingDependency, OcrFailed
+from extract.options import ReadOptions
 from extract.read import read_document
 from schemas.scoring import Score, score
 from worker.pipeline import process_file
+from worker.settings import load
 
 SCANS = {  # the devset's scans and images, and the field accuracy each must reach
     "dev-10.pdf": 0.99,  # 200 dpi
@@ -228,21 +230,20 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 5
 
 
-def test_pixel_limit_from_environment(monkeypatch: pytest.MonkeyPatch, devset: Path) -> None:
-    monkeypatch.setenv("GONGKAI_MAX_MEGAPIXELS", "1")
+def test_pixel_limit_from_the_settings(devset: Path) -> None:
+    options = load({"GONGKAI_MAX_MEGAPIXELS": "1"}).read_options()
     with pytest.raises(LimitExceeded, match=r"limit of 1 megapixels \(GONGKAI_MAX_MEGAPIXELS\)"):
-        read_document(devset / "dev-14.png")
+        read_document(devset / "dev-14.png", options)
     with pytest.raises(LimitExceeded, match=r"image of page \d is 1654 × 2339 pixels"):
-        read_document(devset / "dev-10.pdf")  # its pages are 200 dpi images
+        read_document(devset / "dev-10.pdf", options)  # its pages are 200 dpi images
 
 
-def test_page_limit_for_multipage_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_limit_for_multipage_images(tmp_path: Path) -> None:
     frame = Image.new("L", (100, 100), 255)
     path = tmp_path / "three.tif"
     frame.save(path, save_all=True, append_images=[frame, frame])
-    monkeypatch.setenv("GONGKAI_MAX_PAGES", "2")
     with pytest.raises(LimitExceeded, match="3 pages; the limit is 2"):
-        read_document(path)
+        read_document(path, ReadOptions(max_pages=2))
 
 
 # --- fault injection ----------------------------------------------------------------------
@@ -273,7 +274,7 @@ def test_tesseract_crashing_on_one_page_fails_the_document(
     script = fake_tesseract(tmp_path, "echo 'simulated crash' >&2; exit 1", call=2)
     monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(OcrFailed, match=r"Tesseract failed \(exit 1\) on page 1 .*simulated"):
-        read_document(devset / "dev-14.png", jobs=1)
+        read_document(devset / "dev-14.png", ReadOptions(ocr_jobs=1))
 
 
 def test_tesseract_killed_by_a_signal_fails_the_document(
@@ -292,10 +293,9 @@ def test_hanging_tesseract_hits_the_page_time_limit(
     leave the pipe open: the whole process group must go."""
     script = fake_tesseract(tmp_path, "sleep 300", call=1)
     monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
-    monkeypatch.setenv("GONGKAI_OCR_TIMEOUT", "3")
     started = time.perf_counter()
     with pytest.raises(OcrFailed, match=r"did not finish page 1 .* time limit"):
-        read_document(devset / "dev-14.png")
+        read_document(devset / "dev-14.png", ReadOptions(ocr_page_timeout=3))
     assert time.perf_counter() - started < 30
 
 

@@ -33,11 +33,14 @@ from bench.render import (
 )
 from extract.document import Cell, Document, Row
 from extract.image import PdfPages
-from extract.ocr import DISPUTED, reread_cells
+from extract.ocr import DISPUTED, OcrSettings, reread_cells
+from extract.options import ReadOptions
 from extract.read import read_document
 from extract.report import parse_document
 from schemas.scoring import score
 from worker.pipeline import _read_again, process_file
+
+OCR = OcrSettings.from_options(ReadOptions())
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +87,7 @@ def test_reread_cells_reads_the_damaged_digit_right(damaged: Path, damaged_row: 
     values = damaged_row.cells[-7:]
     requests = [(PAGE, cell.bbox) for cell in values if cell.bbox is not None]
     started = time.perf_counter()
-    found = reread_cells(damaged, requests)
+    found = reread_cells(damaged, requests, OCR)
     elapsed = time.perf_counter() - started
     assert set(found) == set(requests)
     assert found[requests[0]][0] == "2", found
@@ -104,7 +107,7 @@ def test_reread_cells_reads_an_image_file_and_blank_cells_give_nothing(
     cell = damaged_row.cells[-7]
     assert cell.bbox is not None
     blank = (1, (300.0, 790.0, 340.0, 810.0))  # the bottom margin
-    found = reread_cells(png, [(1, cell.bbox), blank])
+    found = reread_cells(png, [(1, cell.bbox), blank], OCR)
     assert found[(1, cell.bbox)][0] == "2"
     assert found[blank] == ()
 
@@ -134,7 +137,7 @@ def test_cells_the_parser_nulls_are_read_again_and_the_reading_the_sums_allow_is
     first = parse_document(document)
     assert first["applications"]["withheld_enforcement_files"]["natural_person"] in (21, None)
     if first["applications"]["withheld_enforcement_files"]["natural_person"] is None:
-        assert _read_again(damaged, document, first, jobs=1)
+        assert _read_again(damaged, document, first, ReadOptions(ocr_jobs=1))
         second = parse_document(document)
         assert second["applications"]["withheld_enforcement_files"]["natural_person"] == 2
         assert any(path in warning for warning in second["warnings"])

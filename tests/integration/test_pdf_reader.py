@@ -15,6 +15,7 @@ from paths import DEVSET, TEXT_PDFS
 
 from extract.document import Cell, Document, Row
 from extract.errors import CorruptFile, EncryptedFile, FileAccess, LimitExceeded
+from extract.options import DEFAULTS, ReadOptions
 from extract.pdf import page_needs_ocr, read_pdf
 
 SCANS = sorted(DEVSET.glob("dev-1[0-3].pdf"))
@@ -22,7 +23,7 @@ NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def _read(path: Path) -> Document:
-    return read_pdf(path, "0" * 64)
+    return read_pdf(path, "0" * 64, DEFAULTS)
 
 
 def _table_rows(document: Document) -> list[Row]:
@@ -202,7 +203,7 @@ def test_the_same_pdf_unencrypted_reads_as_blank(tmp_path: Path) -> None:
 
 def test_too_many_pages(devset: Path) -> None:
     with pytest.raises(LimitExceeded, match="5 pages"):
-        read_pdf(devset / "dev-01.pdf", "0" * 64, max_pages=4)
+        read_pdf(devset / "dev-01.pdf", "0" * 64, ReadOptions(max_pages=4))
 
 
 def test_missing_file(tmp_path: Path) -> None:

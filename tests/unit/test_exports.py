@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from extract.errors import InvalidSetting
 from schemas.fields import TABLES, catalogue, row_label
 from schemas.rules import APPLICATION_COLUMNS, APPLICATION_ROWS_2019, APPLICATION_ROWS_2021
 from worker import db, exports
+from worker.errors import InvalidSetting
 from worker.store import Store
 
 

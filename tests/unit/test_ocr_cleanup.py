@@ -31,6 +31,7 @@ from extract.ocr import (
     rotate,
     skew_angle,
 )
+from extract.options import DEFAULTS
 from extract.pdf import Rule, Word, find_grids, layout_rows, page_rules, read_pdf
 from extract.tesseract import OcrWord, parse_tsv
 
@@ -226,7 +227,7 @@ def test_digit_cells_look_numeric_and_label_cells_do_not(page3: np.ndarray, devs
     scale = 300 / 72
     row = next(
         row
-        for row in read_pdf(devset / "dev-01.pdf", "0").pages[2].rows
+        for row in read_pdf(devset / "dev-01.pdf", "0", DEFAULTS).pages[2].rows
         if row.text.startswith("一、本年新收")
     )
     results = []

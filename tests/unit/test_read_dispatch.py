@@ -22,6 +22,7 @@ from extract.errors import (
     LimitExceeded,
     UnsupportedInput,
 )
+from extract.options import ReadOptions
 from extract.read import read_document, sniff
 
 _DOCUMENT_XML = (
@@ -82,7 +83,7 @@ def test_pdf_bytes_under_a_txt_name_go_to_the_pdf_reader(
     data = b"%PDF-1.7\n1 0 obj\n"
     calls: list[tuple[Path, str]] = []
 
-    def fake_read_pdf(path: Path, sha256: str, **options: object) -> Document:
+    def fake_read_pdf(path: Path, sha256: str, *options: object) -> Document:
         calls.append((path, sha256))
         return Document(path.name, sha256, [Page(1, [Row([Cell("pdf")])], "text")])
 
@@ -134,13 +135,11 @@ def test_unreadable_file(tmp_path: Path) -> None:
         read_document(path)
 
 
-def test_size_limit_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_limit_from_the_options(tmp_path: Path) -> None:
     path = _write(tmp_path, "big.txt", "行政许可\t0\n".encode() * 200)
-    monkeypatch.setenv("GONGKAI_MAX_FILE_MB", "0.001")
-    with pytest.raises(LimitExceeded):
-        read_document(path)
-    monkeypatch.setenv("GONGKAI_MAX_FILE_MB", "1")
-    assert read_document(path).pages[0].rows
+    with pytest.raises(LimitExceeded, match=r"MB, over the .* MB limit \(GONGKAI_MAX_FILE_MB\)"):
+        read_document(path, ReadOptions(max_file_bytes=1048576 // 1000))
+    assert read_document(path, ReadOptions(max_file_bytes=1048576)).pages[0].rows
 
 
 def test_damaged_image_is_corrupt(tmp_path: Path) -> None:

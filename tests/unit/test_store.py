@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from extract.errors import NotFound
 from worker import db
+from worker.errors import NotFound
 from worker.ledger import Ledger
 from worker.store import Store
 

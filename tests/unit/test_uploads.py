@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 
@@ -26,7 +25,7 @@ def with_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> settings.Set
     loaded = settings.load(
         {"GONGKAI_BROKER_URL": "redis://127.0.0.1:1/0", "GONGKAI_DATA_DIR": str(tmp_path)}
     )
-    return dataclasses.replace(loaded, max_upload_mb=len(TEXT) / 1048576)  # exactly TEXT
+    return loaded.model_copy(update={"max_upload_mb": len(TEXT) / 1048576})  # exactly TEXT
 
 
 def test_a_refused_publish_leaves_the_file_spooled_under_its_job(

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from extract.errors import InvalidSetting
 from worker import db, files, settings, tasks
+from worker.errors import InvalidSetting
 from worker.ledger import Job, Ledger
 from worker.spool import Folders
 from worker.watch import RESEND_EVERY, Watcher, build, ignored

@@ -8,8 +8,9 @@ import socket
 
 import pytest
 
-from extract.errors import DeliveryFailed, InvalidSetting, LimitExceeded
+from extract.errors import LimitExceeded
 from worker import events, settings, webhooks
+from worker.errors import DeliveryFailed, InvalidSetting
 
 
 def test_the_signature_covers_timestamp_and_body() -> None:

@@ -12,6 +12,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from extract.errors import CorruptFile, ExitCode
 from worker import tasks
 from worker.failure import describe
+from worker.settings import load
 
 
 def test_task_ids_are_stable_per_spooled_file() -> None:
@@ -46,14 +47,12 @@ def test_failures_are_described_in_the_clis_terms(
 
 
 def test_ocr_page_jobs_share_the_cores_among_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GONGKAI_OCR_JOBS", raising=False)
     monkeypatch.setattr(tasks.os, "cpu_count", lambda: 4)
     monkeypatch.setitem(tasks._pool, "processes", 2)
     assert tasks.ocr_jobs() == 2
     monkeypatch.setitem(tasks._pool, "processes", 8)
     assert tasks.ocr_jobs() == 1
-    monkeypatch.setenv("GONGKAI_OCR_JOBS", "3")
-    assert tasks.ocr_jobs() is None  # the extractor reads it
+    assert load({"GONGKAI_OCR_JOBS": "3"}).read_options(tasks.ocr_jobs()).jobs == 3
 
 
 def test_backoff_grows_with_jitter_and_stays_under_the_visibility_timeout() -> None:

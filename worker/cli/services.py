@@ -1,0 +1,226 @@
+"""The commands that use the store, the queue or the API: watch, results, jobs, serve,
+export, bag.  They import the worker's extras only when run."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from extract.errors import ExitCode, GongkaiError
+from worker.cli.parse import dumps
+from worker.errors import Unavailable
+from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, write_atomically
+
+EXTRAS = {
+    **dict.fromkeys(("celery", "kombu", "sqlalchemy", "psycopg", "openpyxl", "bagit"), "worker"),
+    **dict.fromkeys(("httpx", "flower"), "worker"),
+    **dict.fromkeys(("fastapi", "starlette", "uvicorn", "multipart"), "api"),
+}
+"""The top-level modules of the extras, and the extra that installs each."""
+
+
+def _uses_services(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """For the commands that need the database or the broker: their failures, a bad
+    GONGKAI_* setting and a missing extra are one line on stderr and an exit code, like a
+    file's."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return _reporting_unavailable(command, args)
+        except GongkaiError as exc:
+            print(f"gongkai: {' '.join(exc.message.split())}", file=sys.stderr, flush=True)
+            return exc.exit_code
+        except ModuleNotFoundError as exc:
+            extra = EXTRAS.get((exc.name or "").partition(".")[0])
+            if extra is None:
+                raise
+            print(
+                f"gongkai: this command needs the {extra} extra ({exc.name} is not installed): "
+                f"pip install 'gongkai[{extra}]'",
+                file=sys.stderr,
+                flush=True,
+            )
+            return ExitCode.missing_dependency
+
+    return run
+
+
+def _reporting_unavailable(
+    command: Callable[[argparse.Namespace], int], args: argparse.Namespace
+) -> int:
+    """`command(args)`, with a database that cannot be used as Unavailable."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from worker.db import display_url
+    from worker.settings import current
+
+    try:
+        return command(args)
+    except (OperationalError, InterfaceError) as exc:
+        if args.debug:
+            raise
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        where = display_url(current().database_url)
+        raise Unavailable(f"cannot use the database {where}: {reason}") from exc
+
+
+@_uses_services
+def run_watch(args: argparse.Namespace) -> int:
+    import logging
+    import threading
+
+    from kombu.utils.url import maybe_sanitize_url
+
+    from worker.settings import current
+    from worker.watch import build
+
+    settings = current()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # tasks.enqueue says less
+    watcher = build(args.inbox, settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    mode = (
+        "embedded mode (no GONGKAI_BROKER_URL): processing here"
+        if settings.embedded
+        else f"queueing to {maybe_sanitize_url(settings.broker_url)}"
+    )
+    logging.getLogger("worker.watch").info(
+        "watching %s, %s; files move on to %s", watcher.inbox, mode, settings.data_dir
+    )
+    unsent = watcher.run(stop, once=args.once)
+    if unsent:
+        raise Unavailable(
+            f"{len(unsent)} file(s) wait in the spool unqueued: the broker could not be "
+            "reached; a later `gongkai watch` queues them"
+        )
+    return ExitCode.ok
+
+
+@_uses_services
+def run_results_list(args: argparse.Namespace) -> int:
+    from worker import store
+
+    found = store.current().listing(args.agency, args.year, args.all_versions)
+    if args.json:
+        print(dumps([version.as_json() for version in found], pretty=True))
+    else:
+        for version in found:
+            print(_version_line(version, with_key=True))
+    return ExitCode.ok
+
+
+@_uses_services
+def run_results_show(args: argparse.Namespace) -> int:
+    from worker import store
+    from worker.crossyear import served
+
+    print(dumps(served(store.current(), args.agency, args.year, args.version), pretty=True))
+    return ExitCode.ok
+
+
+@_uses_services
+def run_results_history(args: argparse.Namespace) -> int:
+    from worker import store
+
+    versions = store.current().history(args.agency, args.year)
+    if args.json:
+        print(dumps([version.as_json() for version in versions], pretty=True))
+    else:
+        for version in versions:
+            print(_version_line(version, with_key=False))
+    return ExitCode.ok
+
+
+@_uses_services
+def run_jobs(args: argparse.Namespace) -> int:
+    from worker import ledger
+
+    if args.state and args.state not in ledger.STATES:
+        print(f"gongkai: --state: one of {', '.join(ledger.STATES)}", file=sys.stderr)
+        return ExitCode.usage
+    found = ledger.current().jobs(args.state, args.sha256, args.limit or None)
+    if args.json:
+        print(dumps([job.as_json() for job in found], pretty=True))
+        return ExitCode.ok
+    for job in found:
+        stage = job.stage if job.state == "progress" else ""
+        if stage and job.pages:
+            stage += f" {job.page}/{job.pages}"
+        error = f"{job.error_kind}: {job.error_message}" if job.error_kind else ""
+        when = job.updated_at.isoformat(timespec="seconds")
+        print(f"{when}  {job.state:<9}  {stage:<14}  {job.filename}  {error}".rstrip())
+    return ExitCode.ok
+
+
+@_uses_services
+def run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from worker.api import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve(args.host, args.port)
+    return ExitCode.ok
+
+
+@_uses_services
+def run_export(args: argparse.Namespace) -> int:
+    from worker import exports, store
+
+    found = store.current()
+    selected = exports.select(found, args.agency, args.year_from, args.year_to)
+    output = io.BytesIO()
+    exports.write(args.format, exports.items(found, selected), output, args.headers, args.bom)
+    if args.out is None:
+        sys.stdout.buffer.write(output.getvalue())
+        sys.stdout.flush()
+    else:
+        write_atomically(args.out, output.getvalue())
+    return ExitCode.ok
+
+
+@_uses_services
+def run_bag(args: argparse.Namespace) -> int:
+    from worker import bags, exports, store
+    from worker.settings import current
+
+    found = store.current()
+    if args.all:
+        if len(args.targets) != 1 or args.version:
+            return _usage("bag --all: one DIR, and the selection as options (no --version)")
+        selected = exports.select(found, args.agency, args.year_from, args.year_to)
+    elif len(args.targets) != 3 or args.agency or args.year_from or args.year_to:
+        return _usage("bag: AGENCY YEAR DIR, or --all DIR with --agency/--year-from/--year-to")
+    else:
+        agency, year, _ = args.targets
+        selected = [found.version(agency, year, args.version)]
+    target = Path(args.targets[-1])
+    for stored in selected:
+        made = bags.make(found, current().data_dir, stored, target)
+        print(made if made is not None else f"{target / bags.bag_name(stored)} (exists)")
+    return ExitCode.ok
+
+
+def _usage(message: str) -> int:
+    print(f"gongkai: {message}", file=sys.stderr)
+    return ExitCode.usage
+
+
+def _version_line(version: Any, with_key: bool) -> str:
+    """One stored version, the free-text columns (agency, file name) last."""
+    when = version.created_at.isoformat(timespec="seconds")
+    key = ""
+    if with_key:
+        year = UNKNOWN_YEAR if version.year is None else version.year
+        key = f"{year!s:<12}  {version.agency or UNKNOWN_AGENCY}  "
+    return (
+        f"v{version.version:<3}  {when}  {version.method:<5}  {version.sha256[:12]}  "
+        f"{key}{version.filename}"
+    )
