@@ -22,47 +22,33 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-APPLICANT_COLUMNS: tuple[str, ...] = (
-    "natural_person",  # 自然人
-    "commercial_enterprise",  # 商业企业
-    "research_institution",  # 科研机构
-    "social_organization",  # 社会公益组织
-    "legal_service_agency",  # 法律服务机构
-    "other_organization",  # 其他
-)
-APPLICATION_COLUMNS: tuple[str, ...] = (*APPLICANT_COLUMNS, "total")  # 总计
+from schemas import catalogue
 
-_COMMON_RESULT_ROWS: tuple[str, ...] = (
-    "granted",  # 三（一）予以公开
-    "partially_granted",  # 三（二）部分公开
-    "withheld_state_secret",  # 三（三）1
-    "withheld_prohibited_by_law",
-    "withheld_security_stability",
-    "withheld_third_party",
-    "withheld_internal_affairs",
-    "withheld_process_information",
-    "withheld_enforcement_files",
-    "withheld_inquiry_matters",  # 三（三）8
-    "unable_not_held",  # 三（四）1
-    "unable_needs_creation",
-    "unable_unclear",
-    "not_processed_complaint",  # 三（五）1
-    "not_processed_duplicate",
-    "not_processed_publication",
-    "not_processed_excessive",
-    "not_processed_confirmation",  # 三（五）5
-)
-OTHER_ROWS_2019: tuple[str, ...] = ("other_processing",)  # 三（六）其他处理, one row
-OTHER_ROWS_2021: tuple[str, ...] = ("other_overdue_correction", "other_overdue_fee", "other_misc")
-RESULT_ROWS_2019: tuple[str, ...] = _COMMON_RESULT_ROWS + OTHER_ROWS_2019
-RESULT_ROWS_2021: tuple[str, ...] = _COMMON_RESULT_ROWS + OTHER_ROWS_2021
+APPLICATION_COLUMNS: tuple[str, ...] = tuple(c.key for c in catalogue.APPLICATION_COLUMNS)
+APPLICANT_COLUMNS: tuple[str, ...] = tuple(c for c in APPLICATION_COLUMNS if c != "total")
 
-_RECEIVED_ROWS = ("new_received", "carried_over")  # 一、二
-_CLOSING_ROWS = ("total_processed", "carried_forward")  # 三（七）总计, 四、结转下年度
-APPLICATION_ROWS_2019: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2019 + _CLOSING_ROWS
-APPLICATION_ROWS_2021: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + _CLOSING_ROWS
+
+def _keys(role: catalogue.Role, edition: catalogue.Edition | None = None) -> tuple[str, ...]:
+    """The 依申请公开 rows playing `role` in the rules (of `edition`'s form), in order."""
+    return tuple(
+        row.key
+        for row in catalogue.APPLICATION_ROWS
+        if row.role == role and (edition is None or edition in row.editions)
+    )
+
+
+RESULT_ROWS_2019: tuple[str, ...] = _keys("result", "2019")
+RESULT_ROWS_2021: tuple[str, ...] = _keys("result", "2021")
+# 三（六）其他处理: one row in 2019, three in 2021.
+OTHER_ROWS_2019: tuple[str, ...] = tuple(r for r in RESULT_ROWS_2019 if r not in RESULT_ROWS_2021)
+OTHER_ROWS_2021: tuple[str, ...] = tuple(r for r in RESULT_ROWS_2021 if r not in RESULT_ROWS_2019)
+
+_RECEIVED_ROWS = _keys("received")  # 一、二
+_CLOSING_ROWS = _keys("closing")  # 三（七）总计, 四、结转下年度
+APPLICATION_ROWS_2019: tuple[str, ...] = tuple(r.key for r in catalogue.application_rows("2019"))
+APPLICATION_ROWS_2021: tuple[str, ...] = tuple(r.key for r in catalogue.application_rows("2021"))
 # Every row key the contract knows, in table order (a 2021 hybrid prints other_processing).
-_ROW_ORDER: tuple[str, ...] = _RECEIVED_ROWS + RESULT_ROWS_2021 + OTHER_ROWS_2019 + _CLOSING_ROWS
+_ROW_ORDER: tuple[str, ...] = tuple(row.key for row in catalogue.APPLICATION_ROWS)
 _OTHER_ROWS = frozenset(OTHER_ROWS_2019 + OTHER_ROWS_2021)
 
 RULED_TABLES: tuple[str, ...] = ("applications", "reviews_and_lawsuits")
@@ -74,12 +60,8 @@ def is_ruled(path: str) -> bool:
     return path.split("/", 1)[0] in RULED_TABLES
 
 
-REVIEW_FIELDS: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
-REVIEW_GROUPS: tuple[str, ...] = (
-    "administrative_reconsideration",  # 行政复议
-    "litigation_direct",  # 行政诉讼 · 未经复议直接起诉
-    "litigation_after_reconsideration",  # 行政诉讼 · 复议后起诉
-)
+REVIEW_FIELDS: tuple[str, ...] = tuple(column.key for column in catalogue.REVIEW_COLUMNS)
+REVIEW_GROUPS: tuple[str, ...] = tuple(group.key for group in catalogue.REVIEW_GROUPS)
 
 _UNSUPPORTED_FORMAT: dict[str, Any] = {
     "rule": "format",
