@@ -13,18 +13,14 @@ from typing import Any
 
 from extract.document import Document
 from extract.errors import NotAReport
+from extract.report.active_table import detect_edition, read_active
+from extract.report.cells import TableRead
 from extract.report.identity import Found, Identity, identify
 from extract.report.labels import TABLE_ANCHORS
 from extract.report.recheck import cell_at, recheck
 from extract.report.review import review
 from extract.report.sections import read_sections
-from extract.report.tables import (
-    TableRead,
-    detect_edition,
-    read_active,
-    read_applications,
-    read_reviews,
-)
+from extract.report.tables import read_applications, read_reviews
 from extract.report.tokens import Token, tokenize
 from schemas.rules import (
     APPLICATION_ROWS_2019,
