@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from worker import db, events, failure, ledger
+from worker import db, finished, ledger
 from worker.settings import Settings, current
 
 
@@ -63,9 +63,8 @@ def create_app(settings: Settings) -> Celery:
 
 
 app = create_app(current())
-failure.connect()  # first: a job reads "failed" only once its file is in failed/
-ledger.connect()
-events.connect()  # webhooks and the post-process hook, from the same signals
+ledger.connect()  # a job queued, started, retried
+finished.connect()  # its end: failed/, the ledger, then webhooks and the hook
 
 
 @signals.worker_init.connect(weak=False)

@@ -1,8 +1,7 @@
 """A finished job, told to the outside: webhooks and the post-process hook.
 
-Wired to the same Celery signals as the ledger (task_postrun for success, task_failure for
-every way a document can fail, including a pool process that died), in the process where
-the job ran.  Nothing here may hold up or fail the pipeline: the deliveries are handed to
+Called by `worker.finished` once the ledger has the job's end, in the process where the
+job ran.  Nothing here may hold up or fail the pipeline: the deliveries are handed to
 Celery as tasks of their own (`gongkai.webhook`, retried with exponential backoff;
 `gongkai.post_process`) when a broker is configured, or to a background thread in
 embedded mode; a delivery that cannot even be handed over is logged and dropped.
@@ -20,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from celery import Task, shared_task, signals
+from celery import shared_task
 
 from worker import postprocess, settings, webhooks
 from worker.errors import DeliveryFailed
@@ -29,12 +28,6 @@ from worker.links import job_url, report_url
 
 log = logging.getLogger(__name__)
 _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-events")
-
-
-def connect() -> None:
-    """Send events from Celery's signals (called where the app is created)."""
-    signals.task_postrun.connect(_succeeded, weak=False)
-    signals.task_failure.connect(_failed, weak=False)
 
 
 def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +53,16 @@ def failed(job: str, arguments: dict[str, Any], exception: BaseException) -> dic
     failure = describe(exception)
     error = {"kind": failure.kind, "exit_code": failure.exit_code, "message": failure.message}
     return _event(job, "failed", arguments, error=error)
+
+
+def dispatch_finished(
+    job: str, arguments: dict[str, Any], result: dict[str, Any], exception: BaseException | None
+) -> None:
+    """Send the event of a document's job that ended."""
+    if exception is None:
+        dispatch(succeeded(job, arguments, result))
+    else:
+        dispatch(failed(job, arguments, exception))
 
 
 def dispatch(event: dict[str, Any]) -> None:
@@ -142,23 +145,3 @@ def _event(
         "report": report,
         "error": error,
     }
-
-
-def _is_process(sender: Task) -> bool:
-    """Only documents make events (not the deliveries' own tasks)."""
-    from worker.tasks import process  # loaded by now: the signal comes from a task
-
-    return getattr(sender, "name", None) == process.name
-
-
-def _succeeded(sender: Task, task_id: str, retval: Any, state: str, **signal: Any) -> None:
-    if state != "SUCCESS" or not _is_process(sender):
-        return
-    result = retval if isinstance(retval, dict) else {}
-    dispatch(succeeded(task_id, signal.get("kwargs") or {}, result))
-
-
-def _failed(sender: Task, task_id: str, exception: BaseException, **signal: Any) -> None:
-    if not _is_process(sender):
-        return
-    dispatch(failed(task_id, signal.get("kwargs") or {}, exception))

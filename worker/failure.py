@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from billiard.exceptions import WorkerLostError
-from celery import Task, signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from extract.errors import ExitCode, GongkaiError, LimitExceeded
@@ -49,26 +48,17 @@ def describe(exc: BaseException) -> Failure:
     return Failure("internal", int(ExitCode.internal), message)
 
 
-def connect() -> None:
-    """Move failed documents to failed/ from task_failure.  Connected before the ledger's
-    receiver, so that a job reads "failed" only once its file is in failed/."""
-    signals.task_failure.connect(_move_to_failed, weak=False)
-
-
-def _move_to_failed(sender: Task, exception: BaseException, **signal: Any) -> None:
-    """Whatever ended the task (a GongkaiError, retries exhausted, a time limit, a process
-    that died on every attempt), its file goes to failed/ with the reason.  The signal
-    fires in the pool process, or in the worker's main process when the pool process is
-    gone, so the file is moved in both cases."""
-    arguments = signal.get("kwargs") or {}
-    if getattr(sender, "name", None) != PROCESS_TASK or "sha256" not in arguments:
+def move_to_failed(task_id: str, arguments: dict[str, Any], exception: BaseException) -> None:
+    """Whatever ended a document's task (a GongkaiError, retries exhausted, a time limit, a
+    process that died on every attempt), its file goes to failed/ with the reason."""
+    if "sha256" not in arguments:
         return
     folders = Folders(current().data_dir)
     path = folders.spooled(arguments["sha256"], arguments["filename"])
     failure = describe(exception)
     details = {
         "sha256": arguments["sha256"],
-        "task_id": signal["task_id"],
+        "task_id": task_id,
         "kind": failure.kind,
         "exit_code": failure.exit_code,
         "reason": failure.message,

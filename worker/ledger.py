@@ -148,12 +148,11 @@ def current() -> Ledger:
 
 
 def connect() -> None:
-    """Write the ledger from Celery's signals (called where the app is created)."""
+    """Write the ledger from Celery's signals as a task is queued, starts and is retried
+    (called where the app is created); its end comes through `worker.finished`."""
     signals.before_task_publish.connect(_published, weak=False)
     signals.task_prerun.connect(_started, weak=False)
     signals.task_retry.connect(_retrying, weak=False)
-    signals.task_postrun.connect(_finished, weak=False)
-    signals.task_failure.connect(_failed, weak=False)
 
 
 def _published(sender: str, headers: dict[str, Any], body: Any, **_: Any) -> None:
@@ -184,21 +183,18 @@ def _retrying(request: Any, reason: Any, **_: Any) -> None:
     current().record(request.id, "retrying", error_message=str(reason)[:2000])
 
 
-def _finished(task_id: str, retval: Any, state: str, **_: Any) -> None:
-    if state != "SUCCESS":
-        return  # failures come from task_failure, which also sees hard time limits
-    result = retval if isinstance(retval, dict) else {}
-    current().record(
-        task_id,
-        "succeeded",
-        agency=result.get("agency"),
-        year=result.get("year"),
-        version=result.get("version"),
-        finished_at=datetime.now(UTC),
-    )
-
-
-def _failed(task_id: str, exception: BaseException, **_: Any) -> None:
+def record_finished(task_id: str, result: dict[str, Any], exception: BaseException | None) -> None:
+    """The job's end: succeeded with its report's key, or failed with the kind and code."""
+    if exception is None:
+        current().record(
+            task_id,
+            "succeeded",
+            agency=result.get("agency"),
+            year=result.get("year"),
+            version=result.get("version"),
+            finished_at=datetime.now(UTC),
+        )
+        return
     failure = describe(exception)
     current().record(
         task_id,
