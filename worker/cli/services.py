@@ -164,9 +164,10 @@ def run_serve(args: argparse.Namespace) -> int:
     import logging
 
     from worker.api import serve
+    from worker.settings import current
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(args.host, args.port)
+    serve(args.host, args.port, current())
     return ExitCode.ok
 
 
