@@ -1,6 +1,8 @@
-"""The label catalogue: which printed row label means which contract row.
+"""The label matcher: which printed row label means which contract row.
 
-Labels vary between reports (社会组织 for 社会公益组织, `1、` for `1.`, typos such as
+The rows themselves (keys, order, printed labels, keywords, editions, column headers) come
+from the one catalogue, schemas/catalogue.py; this module adds how to match them.  Labels
+vary between reports (社会组织 for 社会公益组织, `1、` for `1.`, typos such as
 其他法律行政止公开, OCR noise, labels wrapped over lines and merged with their group's
 label), so rows are identified by keywords, and by their order where keywords fail: a label
 that matches nothing but closely resembles the next expected row's printed label is taken
