@@ -101,7 +101,7 @@ class ApplicationRow:
     def reference(self) -> str:
         """The label with the numbers of the headings above it: 三（三）1. 属于国家秘密."""
         if self.group[0]:
-            return f"{self.section}{self.group[0]} {self.number} {self.name}"
+            return f"{self.section}{self.group[0]}{self.number} {self.name}"
         return f"{self.section}{self.number}{self.name}"
 
     @property
