@@ -78,8 +78,8 @@ def test_2021_edition_full_report() -> None:
 
 
 def test_2019_edition_signed_changes_and_procurement_in_yuan() -> None:
-    # tables.detect_edition (2019 headers), labels.ACTIVE_COLUMNS["2019"], signed values in
-    # numbers.parse_value (`-2`, `+1`, full-width `－1`), tables._convert_yuan for 元 → 万元.
+    # active_table.detect_edition (2019 headers), labels.ACTIVE_COLUMNS["2019"], signed values in
+    # numbers.parse_value (`-2`, `+1`, full-width `－1`), active_table._convert_yuan for 元 → 万元.
     text = report_text(
         title="某某市某某局2020年政府信息公开工作年度报告",
         active=ACTIVE_2019,
@@ -97,7 +97,7 @@ def test_2019_edition_signed_changes_and_procurement_in_yuan() -> None:
 
 
 def test_procurement_in_wan_yuan_is_not_converted() -> None:
-    # tables._YUAN: 元 but not 万元.
+    # active_table._YUAN: 元 but not 万元.
     active = ACTIVE_2019.replace("采购总金额（元）", "采购总金额（万元）").replace(
         "594108", "59.4108"
     )
@@ -108,7 +108,7 @@ def test_procurement_in_wan_yuan_is_not_converted() -> None:
 
 
 def test_2021_fees_printed_in_yuan_are_converted() -> None:
-    # tables._convert_yuan on the 2021 本年收费金额 column.
+    # active_table._convert_yuan on the 2021 本年收费金额 column.
     active = ACTIVE_2021.replace("（单位：万元）", "（单位：元）").replace("\t12.5", "\t125000")
     report = parse_text(report_text(active=active))
 
@@ -117,7 +117,7 @@ def test_2021_fees_printed_in_yuan_are_converted() -> None:
 
 
 def test_hybrid_2021_headers_with_single_other_processing_row() -> None:
-    # report._edition asks tables.detect_edition (the 主动公开 headers) before the 其他处理
+    # report._edition asks active_table.detect_edition (the 主动公开 headers) before the 其他处理
     # rows; rules.result_rows then sums the single row the table printed.
     report = parse_text(report_text(apps=apps_table(APPS_2019)))
 
@@ -147,7 +147,7 @@ NOTICE_2019 = (
 def test_edition_comes_from_the_active_disclosure_table(
     year: int, active: str, apps: dict | None, edition: str
 ) -> None:
-    # tables.detect_edition, consulted first by report._edition: neither the title's year nor
+    # active_table.detect_edition, consulted first by report._edition: neither the title's year nor
     # the notice cited in the opening decides.
     text = report_text(
         title=f"某某市某某局{year}年政府信息公开工作年度报告",
@@ -209,8 +209,8 @@ def test_ocr_label_noise(labels: dict[str, str]) -> None:
 
 
 def test_header_with_short_column_name_and_all_label_noise_at_once() -> None:
-    # The header is read only for its 总计 (tables.collect_application_rows); 社会组织 must
-    # not disturb the rows.  All label noise of the cases above, together.
+    # The header is read only for its 总计 (application_rows.collect_application_rows);
+    # 社会组织 must not disturb the rows.  All label noise of the cases above, together.
     labels = {key: LABELS[key] for key in APPS}
     for noisy in NOISE.values():
         labels.update({key: value for key, value in noisy.items() if value != LABELS[key]})
@@ -243,8 +243,8 @@ WRAPS = {
 
 @pytest.mark.parametrize(("key", "printed"), WRAPS.values(), ids=WRAPS.keys())
 def test_label_wrapped_over_two_lines(key: str, printed: str) -> None:
-    # tables._RowCollector: values belong to the last label until the next one, so a label's
-    # second line (no keyword, no values) and values on either line land in the right row;
+    # application_rows._RowCollector: values belong to the last label until the next one, so a
+    # label's second line (no keyword, no values) and values on either line land in the right row;
     # a first line without its keyword (（二）部分, 5.要求行政机关确认或) is named by its item
     # number (labels._resembling_next_row).
     line = LABELS[key] + "\t" + "\t".join(map(str, APPS[key]))
@@ -287,7 +287,7 @@ def test_six_of_seven_cells_then_a_line_with_a_leading_tab() -> None:
     ],
 )
 def test_numbers_not_on_their_labels_line(layout: str) -> None:
-    # tables._RowCollector reads the token stream, not lines: values follow their label
+    # application_rows._RowCollector reads the token stream, not lines: values follow their label
     # wherever the line breaks fall; text.text_rows turns tab-led cell lines into one row.
     plain = {key: LABELS[key].split("\t")[-1] for key in APPS}
     if layout == "\n":
@@ -361,7 +361,7 @@ def test_slash_row_in_applications_gets_only_forced_zeros() -> None:
 
 
 def test_blank_cell_between_tabs_keeps_the_other_cells_in_their_columns() -> None:
-    # tables._row_placements: a row printing exactly as many cells as columns (blank ones
+    # cells.row_placements: a row printing exactly as many cells as columns (blank ones
     # as empty tab-separated cells) is read in order.  Failed before 7e24791: all null.
     active = ACTIVE_2021.replace("规章\t0\t0\t3", "规章\t\t0\t3")
     report = parse_text(report_text(active=active))
@@ -405,7 +405,7 @@ def pdf_applications(apps: dict[str, tuple[int | None, ...]]) -> list[Row]:
 
 
 def test_pdf_blank_cell_keeps_every_other_value_in_its_column() -> None:
-    # tables._is_grid_row: a row whose every cell (blank ones too) has a box is placed by
+    # cells.is_grid_row: a row whose every cell (blank ones too) has a box is placed by
     # position; only the blank cell is then forced by rule 1 and listed.
     apps = {**APPS, "unable_not_held": (6, 2, 0, None, 0, 0, 8)}
     report = parse_pages(pdf_applications(apps))
@@ -415,7 +415,7 @@ def test_pdf_blank_cell_keeps_every_other_value_in_its_column() -> None:
 
 
 def test_pdf_row_of_values_without_its_blank_cells_is_placed_by_column_centres() -> None:
-    # tables._column_centres from the full rows + solver.place_by_position: the three
+    # cells.column_centres from the full rows + solver.place_by_position: the three
     # printed values keep their columns though four cells of the row were never emitted.
     rows = pdf_applications(APPS)
     target = next(i for i, row in enumerate(rows) if row.text.startswith("1.本机关不掌握"))
@@ -430,7 +430,7 @@ def test_pdf_row_of_values_without_its_blank_cells_is_placed_by_column_centres()
 
 
 def test_pdf_active_table_blank_cells_by_header_position() -> None:
-    # tables.read_active: the header cells' x-centres place the values of a row whose blank
+    # active_table.read_active: the header cells' x-centres place the values of a row whose blank
     # cell was never emitted (solver.place_by_position); a boxed blank cell stays null.
     # active_disclosure is never filled by the rules.
     def row(top: float, texts: list[str], xs: list[tuple[float, float]]) -> Row:
@@ -674,7 +674,7 @@ def test_short_closing_sections_on_one_line_are_still_headings() -> None:
     ],
 )
 def test_reviews_table_with_its_heading_missing(reviews: str) -> None:
-    # tables._looks_like_review_row: a label-less 15-value row inside section 三.
+    # application_rows._looks_like_review_row: a label-less 15-value row inside section 三.
     report = parse_text(report_text(reviews=reviews))
 
     assert report["reviews_and_lawsuits"] == REVIEWS_VALUES
@@ -683,7 +683,7 @@ def test_reviews_table_with_its_heading_missing(reviews: str) -> None:
 
 
 def test_prose_mentioning_a_row_before_the_active_table_does_not_claim_it() -> None:
-    # tables.read_active: a row label that got no values can be claimed again by the table.
+    # active_table.read_active: a row label that got no values can be claimed again by the table.
     # Failed before 7e24791: 规章 and 规范性文件 both came out null.
     active = ACTIVE_2021.replace(
         "二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n本年度制发行政规范性文件2件。\n"
@@ -898,7 +898,7 @@ def test_provenance_of_every_number_in_pdf_rows_has_its_page_and_box() -> None:
 
 
 def test_garbled_first_active_row_label_is_still_that_row() -> None:
-    # tables._garbled_next_row: OCR read 规章 as 规剖 on a scan
+    # active_table._garbled_next_row: OCR read 规章 as 规剖 on a scan
     active = ACTIVE_2021.replace("规章\t", "规剖\t")
     report = parse_text(report_text(active=active))
 
@@ -969,8 +969,8 @@ def test_a_blank_active_row_run_into_the_next_sub_tables_header_and_label() -> N
 
 
 def test_a_row_whose_label_was_lost_is_the_one_row_its_neighbours_leave_out() -> None:
-    # tables._RowCollector.finish / _rows_between: converters drop label cells; a whole row
-    # of values between 8.属于行政查询事项 and 2.没有现成信息 can only be 1.本机关不掌握.
+    # application_rows._RowCollector.finish / _rows_between: converters drop label cells; a
+    # whole row of values between 8.属于行政查询事项 and 2.没有现成信息 can only be 1.本机关不掌握.
     labels = {**LABELS, "unable_not_held": ""}
     report = parse_text(report_text(apps=apps_table(labels=labels)))
 
@@ -1004,8 +1004,8 @@ def test_the_2021_sub_rows_follow_their_group_label_whose_item_number_lost_its_p
 
 
 def test_values_beside_the_group_label_are_its_one_unrecognised_sub_row() -> None:
-    # tables._drop_superseded: （六）其他处理 holding values beside the 2021 sub-rows heads
-    # them; the values are the sub-row whose label could not be read, if only one is missing.
+    # application_rows._drop_superseded: （六）其他处理 holding values beside the 2021 sub-rows
+    # heads them; the values are the sub-row whose label could not be read, if only one is missing.
     labels = {**LABELS, "other_overdue_correction": "（六）其他处理\t■■■"}
     report = parse_text(report_text(apps=apps_table(labels=labels)))
 
