@@ -39,8 +39,8 @@ import numpy as np
 from extract import tesseract
 from extract.document import BBox, PageDone, Row
 from extract.image import PageImage, PageSource, PdfPages, open_pages
+from extract.layout import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_rows
 from extract.options import ReadOptions
-from extract.pdf import SNAP, Grid, Rule, Word, find_grids, join_tokens, layout_rows
 from extract.tesseract import OcrWord
 
 cv2.setNumThreads(1)

@@ -13,6 +13,7 @@ import pdfplumber
 import pytest
 
 from extract.image import PdfPages, _declared_dpi
+from extract.layout import Rule, Word, find_grids, layout_rows
 from extract.ocr import (
     DISPUTED,
     Reading,
@@ -32,7 +33,7 @@ from extract.ocr import (
     skew_angle,
 )
 from extract.options import DEFAULTS
-from extract.pdf import Rule, Word, find_grids, layout_rows, page_rules, read_pdf
+from extract.pdf import page_rules, read_pdf
 from extract.tesseract import OcrWord, parse_tsv
 
 

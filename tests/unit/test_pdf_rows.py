@@ -9,17 +9,16 @@ from typing import Any
 import pytest
 
 from extract.document import Row
-from extract.pdf import (
+from extract.layout import (
     Rule,
     Word,
     find_grids,
     group_lines,
     join_tokens,
     layout_rows,
-    page_needs_ocr,
-    page_rules,
     split_cells,
 )
+from extract.pdf import page_needs_ocr, page_rules
 
 CHAR = 10.0  # font size of the hand-made words: a CJK character is CHAR wide and high
 
