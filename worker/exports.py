@@ -17,19 +17,27 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
 
 from schemas.fields import catalogue, row_label
-from worker.crossyear import served
 from worker.errors import InvalidSetting
-from worker.store import Store, Stored, keys
 
-FORMATS: dict[str, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "jsonl": "application/x-ndjson",
-}
-"""The export formats and their media types."""
+if TYPE_CHECKING:  # the store needs the worker extra; the formats do not
+    from worker.store import Store, Stored
+
+    Item = tuple[Stored, dict[str, Any]]
+    """One stored version and its report as served."""
+    Writer = Callable[[Iterator[Item], IO[bytes], str, bool], None]
+    """Writes the items to a binary stream, with the header language and whether to add a
+    BOM."""
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    media_type: str
+    write: Writer
+
 
 HEADERS = ("en", "zh")
 _META: tuple[tuple[str, str], ...] = (
@@ -44,9 +52,6 @@ _META: tuple[tuple[str, str], ...] = (
     ("checks_failed", "未通过的核验"),
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-Item = tuple[Stored, dict[str, Any]]
-"""One stored version and its report as served."""
 
 
 def select(
@@ -69,6 +74,9 @@ def select(
 
 def items(store: Store, selected: Sequence[Stored]) -> Iterator[Item]:
     """Each selected version with its report as served (rule 5 included)."""
+    from worker.crossyear import served
+    from worker.store import keys
+
     for stored in selected:
         yield stored, served(store, *keys(stored.agency, stored.year), stored.version)
 
@@ -79,14 +87,9 @@ def write(
     """Write the reports to a binary stream as `kind` (csv, xlsx or jsonl)."""
     if headers not in HEADERS:
         raise InvalidSetting(f"headers: one of {', '.join(HEADERS)}, not {headers!r}")
-    writers: dict[str, Callable[[], None]] = {
-        "csv": lambda: _write_csv(found, stream, headers, bom),
-        "xlsx": lambda: _write_xlsx(found, stream, headers),
-        "jsonl": lambda: _write_jsonl(found, stream),
-    }
-    if kind not in writers:
+    if kind not in FORMATS:
         raise InvalidSetting(f"export format: one of {', '.join(FORMATS)}, not {kind!r}")
-    writers[kind]()
+    FORMATS[kind].write(found, stream, headers, bom)
 
 
 def header(language: str = "en") -> list[str]:
@@ -130,7 +133,8 @@ def _write_csv(found: Iterator[Item], stream: IO[bytes], headers: str, bom: bool
     text.detach()  # the caller owns the stream
 
 
-def _write_xlsx(found: Iterator[Item], stream: IO[bytes], headers: str) -> None:
+def _write_xlsx(found: Iterator[Item], stream: IO[bytes], headers: str, bom: bool) -> None:
+    """(A workbook has no BOM.)"""
     from openpyxl import Workbook  # only for this format
 
     book = Workbook(write_only=True)
@@ -141,10 +145,21 @@ def _write_xlsx(found: Iterator[Item], stream: IO[bytes], headers: str) -> None:
     book.save(stream)
 
 
-def _write_jsonl(found: Iterator[Item], stream: IO[bytes]) -> None:
+def _write_jsonl(found: Iterator[Item], stream: IO[bytes], headers: str, bom: bool) -> None:
+    """(The reports themselves: no header row, and JSON Lines is UTF-8 without a BOM.)"""
     for _, report in found:
         line = json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
         stream.write(line.encode())
+
+
+FORMATS: dict[str, Format] = {
+    "csv": Format("text/csv; charset=utf-8", _write_csv),
+    "xlsx": Format(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _write_xlsx
+    ),
+    "jsonl": Format("application/x-ndjson", _write_jsonl),
+}
+"""Every export format: the CLI's choices and the API's paths are these keys."""
 
 
 def _safe(value: Any) -> Any:

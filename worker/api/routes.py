@@ -158,11 +158,11 @@ def schema() -> JSONResponse:
 @router.get(
     "/exports/reports.{kind}",
     tags=["exports"],
-    responses={200: {"content": {media: {} for media in exports.FORMATS.values()}}},
+    responses={200: {"content": {kind.media_type: {} for kind in exports.FORMATS.values()}}},
 )
 async def export(
     services: Wired,
-    kind: Literal["csv", "xlsx", "jsonl"],
+    kind: Annotated[str, Path(pattern=f"^({'|'.join(exports.FORMATS)})$")],
     agency: Annotated[str | None, Query(max_length=400, description="name contains")] = None,
     year_from: YearFilter = None,
     year_to: YearFilter = None,
@@ -184,7 +184,7 @@ async def export(
     disposition = f'attachment; filename="reports.{kind}"'
     return StreamingResponse(
         iter(lambda: output.read(1 << 16), b""),
-        media_type=exports.FORMATS[kind],
+        media_type=exports.FORMATS[kind].media_type,
         headers={"Content-Disposition": disposition},
         background=BackgroundTask(output.close),
     )

@@ -18,6 +18,7 @@ from worker.cli.services import (
     run_serve,
     run_watch,
 )
+from worker.exports import FORMATS
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR
 
 
@@ -179,7 +180,7 @@ def _add_archive_commands(commands: Any, common: argparse.ArgumentParser) -> Non
         description="CSV and XLSX: one row per report, one column per contract cell "
         "(applications/granted/total…).  JSON Lines: the reports as `results show` prints them.",
     )
-    export.add_argument("format", choices=["csv", "xlsx", "jsonl"])
+    export.add_argument("format", choices=list(FORMATS))
     export.add_argument("--out", type=Path, metavar="FILE", help="write FILE, not stdout")
     export.add_argument(
         "--headers", choices=["en", "zh"], default="en", help="column names: paths or 中文 labels"
