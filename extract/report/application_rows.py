@@ -24,11 +24,17 @@ from extract.report.tokens import Token
 from schemas.rules import APPLICATION_COLUMNS, OTHER_ROWS_2021, REVIEW_FIELDS, REVIEW_GROUPS
 
 WIDTH = len(APPLICATION_COLUMNS)
+"""Cells in a row of section 三: six applicant columns and 总计."""
 REVIEW_WIDTH = len(REVIEW_GROUPS) * len(REVIEW_FIELDS)
+"""Cells in section 四's one row: three groups of five."""
 
 
 @dataclass(slots=True)
 class ApplicationRows:
+    """Section 三 cut into rows: each row's value and blank tokens, in table order; whether
+    the header prints 总计 (else the values stop before it); the reviews row, if the 15
+    numbers of section 四 turned up inside 三."""
+
     rows: dict[str, list[Token]]
     header_has_total: bool
     reviews_row: list[Token] | None
