@@ -32,8 +32,8 @@ REVIEW_WIDTH = len(REVIEW_GROUPS) * len(REVIEW_FIELDS)
 @dataclass(slots=True)
 class ApplicationRows:
     """Section 三 cut into rows: each row's value and blank tokens, in table order; whether
-    the header prints 总计 (else the values stop before it); the reviews row, if the 15
-    numbers of section 四 turned up inside 三."""
+    the header prints 总计 (if not, a row of six values leaves 总计 blank); the reviews
+    row, if the 15 numbers of section 四 turned up inside 三."""
 
     rows: dict[str, list[Token]]
     header_has_total: bool
