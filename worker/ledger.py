@@ -142,9 +142,14 @@ class Ledger:
             return None if row is None else _view(row)
 
 
+def of(given: settings.Settings) -> Ledger:
+    """The ledger of the database the settings name."""
+    return Ledger(db.engine(given.database_url))
+
+
 def current() -> Ledger:
-    """The ledger of this process's configured database."""
-    return Ledger(db.engine(settings.current().database_url))
+    """The ledger of this worker process's settings, for the signal receivers."""
+    return of(settings.current())
 
 
 def connect() -> None:

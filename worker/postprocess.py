@@ -33,7 +33,7 @@ def run(event: dict[str, Any], settings: Settings) -> Path:
     """Write the result JSON and run the command on it; raises DeliveryFailed."""
     stored = event["report"]
     agency, year = store.keys(stored["agency"], stored["year"])
-    report = served(store.current(), agency, year, stored["version"])
+    report = served(store.of(settings), agency, year, stored["version"])
     folder = report_folder(settings.data_dir / "results", stored["agency"], stored["year"])
     path = folder / f"v{stored['version']}.json"
     write_atomically(path, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode())

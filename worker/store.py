@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +34,9 @@ from worker import db
 from worker.db import Base
 from worker.errors import NotFound
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 _SAVE_ATTEMPTS = 5  # racing writers of one (agency, year) retry with the next version
@@ -240,8 +243,6 @@ def _stored(row: ReportVersion, created: bool = False) -> Stored:
     )
 
 
-def current() -> Store:
-    """The store of this process's configured database."""
-    from worker import settings
-
-    return Store(db.engine(settings.current().database_url))
+def of(settings: Settings) -> Store:
+    """The store of the database the settings name."""
+    return Store(db.engine(settings.database_url))

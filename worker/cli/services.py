@@ -9,12 +9,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extract.errors import ExitCode, GongkaiError
 from worker.cli.parse import dumps
 from worker.errors import Unavailable
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, write_atomically
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
 
 EXTRAS = {
     **dict.fromkeys(("celery", "kombu", "sqlalchemy", "psycopg", "openpyxl", "bagit"), "worker"),
@@ -24,7 +27,9 @@ EXTRAS = {
 """The top-level modules of the extras, and the extra that installs each."""
 
 
-def _uses_services(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+def _uses_services(
+    command: Callable[[argparse.Namespace, Settings], int],
+) -> Callable[[argparse.Namespace], int]:
     """For the commands that need the database or the broker: their failures, a bad
     GONGKAI_* setting and a missing extra are one line on stderr and an exit code, like a
     file's."""
@@ -51,35 +56,35 @@ def _uses_services(command: Callable[[argparse.Namespace], int]) -> Callable[...
 
 
 def _reporting_unavailable(
-    command: Callable[[argparse.Namespace], int], args: argparse.Namespace
+    command: Callable[[argparse.Namespace, Settings], int], args: argparse.Namespace
 ) -> int:
-    """`command(args)`, with a database that cannot be used as Unavailable."""
+    """`command(args, settings)` under the settings read here, once, with a database that
+    cannot be used as Unavailable."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from worker.db import display_url
-    from worker.settings import current
+    from worker.settings import load
 
+    settings = load()
     try:
-        return command(args)
+        return command(args, settings)
     except (OperationalError, InterfaceError) as exc:
         if args.debug:
             raise
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        where = display_url(current().database_url)
+        where = display_url(settings.database_url)
         raise Unavailable(f"cannot use the database {where}: {reason}") from exc
 
 
 @_uses_services
-def run_watch(args: argparse.Namespace) -> int:
+def run_watch(args: argparse.Namespace, settings: Settings) -> int:
     import logging
     import threading
 
     from kombu.utils.url import maybe_sanitize_url
 
-    from worker.settings import current
     from worker.watch import build
 
-    settings = current()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # tasks.enqueue says less
     watcher = build(args.inbox, settings)
@@ -104,10 +109,10 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 @_uses_services
-def run_results_list(args: argparse.Namespace) -> int:
+def run_results_list(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
 
-    found = store.current().listing(args.agency, args.year, args.all_versions)
+    found = store.of(settings).listing(args.agency, args.year, args.all_versions)
     if args.json:
         print(dumps([version.as_json() for version in found], pretty=True))
     else:
@@ -117,19 +122,19 @@ def run_results_list(args: argparse.Namespace) -> int:
 
 
 @_uses_services
-def run_results_show(args: argparse.Namespace) -> int:
+def run_results_show(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
     from worker.crossyear import served
 
-    print(dumps(served(store.current(), args.agency, args.year, args.version), pretty=True))
+    print(dumps(served(store.of(settings), args.agency, args.year, args.version), pretty=True))
     return ExitCode.ok
 
 
 @_uses_services
-def run_results_history(args: argparse.Namespace) -> int:
+def run_results_history(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
 
-    versions = store.current().history(args.agency, args.year)
+    versions = store.of(settings).history(args.agency, args.year)
     if args.json:
         print(dumps([version.as_json() for version in versions], pretty=True))
     else:
@@ -139,13 +144,13 @@ def run_results_history(args: argparse.Namespace) -> int:
 
 
 @_uses_services
-def run_jobs(args: argparse.Namespace) -> int:
+def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
     from worker import ledger
 
     if args.state and args.state not in ledger.STATES:
         print(f"gongkai: --state: one of {', '.join(ledger.STATES)}", file=sys.stderr)
         return ExitCode.usage
-    found = ledger.current().jobs(args.state, args.sha256, args.limit or None)
+    found = ledger.of(settings).jobs(args.state, args.sha256, args.limit or None)
     if args.json:
         print(dumps([job.as_json() for job in found], pretty=True))
         return ExitCode.ok
@@ -160,22 +165,21 @@ def run_jobs(args: argparse.Namespace) -> int:
 
 
 @_uses_services
-def run_serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from worker.api import serve
-    from worker.settings import current
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(args.host, args.port, current())
+    serve(args.host, args.port, settings)
     return ExitCode.ok
 
 
 @_uses_services
-def run_export(args: argparse.Namespace) -> int:
+def run_export(args: argparse.Namespace, settings: Settings) -> int:
     from worker import exports, store
 
-    found = store.current()
+    found = store.of(settings)
     selected = exports.select(found, args.agency, args.year_from, args.year_to)
     output = io.BytesIO()
     exports.write(args.format, exports.items(found, selected), output, args.headers, args.bom)
@@ -188,11 +192,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 @_uses_services
-def run_bag(args: argparse.Namespace) -> int:
+def run_bag(args: argparse.Namespace, settings: Settings) -> int:
     from worker import bags, exports, store
-    from worker.settings import current
 
-    found = store.current()
+    found = store.of(settings)
     if args.all:
         if len(args.targets) != 1 or args.version:
             return _usage("bag --all: one DIR, and the selection as options (no --version)")
@@ -204,7 +207,7 @@ def run_bag(args: argparse.Namespace) -> int:
         selected = [found.version(agency, year, args.version)]
     target = Path(args.targets[-1])
     for stored in selected:
-        made = bags.make(found, current().data_dir, stored, target)
+        made = bags.make(found, settings.data_dir, stored, target)
         print(made if made is not None else f"{target / bags.bag_name(stored)} (exists)")
     return ExitCode.ok
 
