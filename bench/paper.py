@@ -23,7 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from bench.render import Placed, Table, placed
-from extract.ocr import rotate
+from extract.ocr.cleanup import rotate
 
 FONT = "CJK"
 FONT_PACKAGE = "fonts-wqy-zenhei"

@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 import numpy as np
 
-from extract.document import Document, Page, PageDone
 from extract.errors import CorruptFile, FileAccess, LimitExceeded
-from extract.options import ReadOptions
 
 if TYPE_CHECKING:
     import pypdfium2  # imported for real only when a page is rendered
@@ -233,24 +231,3 @@ def open_pages(path: Path, dpi: int, max_pixels: int) -> PdfPages | ImageFile:
     if b"%PDF" in head:
         return PdfPages(path, dpi, max_pixels)
     return ImageFile(path, max_pixels)
-
-
-def read_image(
-    path: Path,
-    sha256: str,
-    options: ReadOptions,
-    on_page: PageDone | None = None,
-) -> Document:
-    """OCR an image file into a Document: one page per image, or per frame of a TIFF."""
-    from extract.ocr import OcrSettings, ocr_pages
-
-    settings = OcrSettings.from_options(options, on_page)
-    with ImageFile(path, settings.max_pixels) as source:
-        if source.count > options.max_pages:
-            raise LimitExceeded(f"image has {source.count} pages; the limit is {options.max_pages}")
-        pages = ocr_pages(source, range(1, source.count + 1), settings, path.name)
-    return Document(
-        path.name,
-        sha256,
-        [Page(n, page.rows, "ocr", page.width, page.height) for n, page in sorted(pages.items())],
-    )

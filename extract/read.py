@@ -93,7 +93,7 @@ READERS: dict[str, Reader] = {
     reader.kind: reader
     for reader in (
         Reader("pdf", "application/pdf", "extract.pdf:read_pdf", paged=True),
-        Reader("image", None, "extract.image:read_image", paged=True),
+        Reader("image", None, "extract.ocr:read_image", paged=True),
         Reader(
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -268,52 +268,40 @@ def fake_tesseract(tmp_path: Path, on_call: str, *, call: int = 1, langs: str = 
     return script
 
 
-def test_tesseract_crashing_on_one_page_fails_the_document(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
-) -> None:
+def test_tesseract_crashing_on_one_page_fails_the_document(tmp_path: Path, devset: Path) -> None:
     script = fake_tesseract(tmp_path, "echo 'simulated crash' >&2; exit 1", call=2)
-    monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
+    options = ReadOptions(ocr_jobs=1, tesseract=str(script))
     with pytest.raises(OcrFailed, match=r"Tesseract failed \(exit 1\) on page 1 .*simulated"):
-        read_document(devset / "dev-14.png", ReadOptions(ocr_jobs=1))
+        read_document(devset / "dev-14.png", options)
 
 
-def test_tesseract_killed_by_a_signal_fails_the_document(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
-) -> None:
+def test_tesseract_killed_by_a_signal_fails_the_document(tmp_path: Path, devset: Path) -> None:
     script = fake_tesseract(tmp_path, "kill -9 $$")
-    monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(OcrFailed, match="killed by signal 9"):
-        read_document(devset / "dev-14.png")
+        read_document(devset / "dev-14.png", ReadOptions(tesseract=str(script)))
 
 
-def test_hanging_tesseract_hits_the_page_time_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
-) -> None:
+def test_hanging_tesseract_hits_the_page_time_limit(tmp_path: Path, devset: Path) -> None:
     """The hang is a child of the script (not exec'd), so killing only the script would
     leave the pipe open: the whole process group must go."""
     script = fake_tesseract(tmp_path, "sleep 300", call=1)
-    monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
+    options = ReadOptions(ocr_page_timeout=3, tesseract=str(script))
     started = time.perf_counter()
     with pytest.raises(OcrFailed, match=r"did not finish page 1 .* time limit"):
-        read_document(devset / "dev-14.png", ReadOptions(ocr_page_timeout=3))
+        read_document(devset / "dev-14.png", options)
     assert time.perf_counter() - started < 30
 
 
-def test_missing_tesseract_says_how_to_install_it(
-    monkeypatch: pytest.MonkeyPatch, devset: Path
-) -> None:
-    monkeypatch.setenv("GONGKAI_TESSERACT", "/nonexistent/tesseract")
+def test_missing_tesseract_says_how_to_install_it(devset: Path) -> None:
+    options = ReadOptions(tesseract="/nonexistent/tesseract")
     with pytest.raises(MissingDependency, match="apt-get install tesseract-ocr"):
-        read_document(devset / "dev-14.png")
+        read_document(devset / "dev-14.png", options)
 
 
-def test_missing_chinese_data_says_how_to_install_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, devset: Path
-) -> None:
+def test_missing_chinese_data_says_how_to_install_it(tmp_path: Path, devset: Path) -> None:
     script = fake_tesseract(tmp_path, "true", langs="eng\\nosd\\n")
-    monkeypatch.setenv("GONGKAI_TESSERACT", str(script))
     with pytest.raises(MissingDependency, match=r"chi_sim.*tesseract-ocr-chi-sim"):
-        read_document(devset / "dev-14.png")
+        read_document(devset / "dev-14.png", ReadOptions(tesseract=str(script)))
 
 
 def test_cli_reports_a_failed_scan_on_one_line_and_exits_12(tmp_path: Path, devset: Path) -> None:

@@ -33,7 +33,8 @@ from bench.render import (
 )
 from extract.document import Cell, Document, Row
 from extract.image import PdfPages
-from extract.ocr import DISPUTED, OcrSettings, reread_cells
+from extract.ocr import OcrSettings, reread_cells
+from extract.ocr.reading import DISPUTED
 from extract.options import ReadOptions
 from extract.read import read_document
 from extract.report import parse_document

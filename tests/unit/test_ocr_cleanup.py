@@ -14,27 +14,23 @@ import pytest
 
 from extract.image import PdfPages, _declared_dpi
 from extract.layout import Rule, Word, find_grids, layout_rows
-from extract.ocr import (
-    DISPUTED,
-    Reading,
-    Slot,
-    _cell_variants,
-    _despeckle,
-    _Progress,
-    _vote,
+from extract.ocr.cells import Slot, digit_pieces, looks_numeric
+from extract.ocr.cleanup import (
     binarize,
-    digit_pieces,
+    despeckle,
     join_crossings,
-    looks_numeric,
     looks_sideways,
-    page_words,
     prepare,
     rotate,
     skew_angle,
 )
+from extract.ocr.engine import OcrWord
+from extract.ocr.pages import _Progress
+from extract.ocr.reading import DISPUTED, Reading, _vote, page_words
+from extract.ocr.reread import _cell_variants
+from extract.ocr.tesseract import parse_tsv
 from extract.options import DEFAULTS
 from extract.pdf import page_rules, read_pdf
-from extract.tesseract import OcrWord, parse_tsv
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +71,7 @@ def test_despeckle_drops_noise_and_keeps_a_decimal_point() -> None:
     ink[86:90, 125:129] = 255  # a decimal point beside it
     ink[150:153, 30:33] = 255  # a speck far from any mark
     ink[20, 250] = 255  # a single noise pixel
-    clean = _despeckle(ink, 300)
+    clean = despeckle(ink, 300)
     assert clean[50:91, 100:121].any()
     assert clean[86:90, 125:129].all()
     assert not clean[150:153, 30:33].any()
@@ -151,12 +147,12 @@ def test_vote_between_readings_keeps_the_others_as_alternatives(
     number: str | None,
     alternatives: tuple[str, ...],
 ) -> None:
-    words, got, others = _vote(_words(*together), _words(*alone), _words(chinese, 0.5), digits)
-    assert (got, others) == (number, alternatives)
+    vote = _vote(_words(*together), _words(*alone), _words(chinese, 0.5), digits)
+    assert (vote.number, vote.alternatives) == (number, alternatives)
     if number is None and alternatives:
-        assert words == []  # unreadable: no text at all, never chi_sim's guess
+        assert vote.words == []  # unreadable: no text at all, never chi_sim's guess
     elif number is None:
-        assert "".join(w.text for w in words) == chinese
+        assert "".join(w.text for w in vote.words) == chinese
 
 
 @pytest.mark.parametrize(("inside", "pieces"), [(4, 1), (30, 2)])
