@@ -1,30 +1,46 @@
-"""The OCR engine: the Tesseract program, run the way a shared worker needs it.
+"""The OCR engine: Tesseract through pytesseract, run the way a shared worker needs it.
 
-Tesseract runs as a subprocess with an argument list (never a shell string), reading the
-image from stdin as a PGM and writing TSV to stdout, so no temporary files are written.
-`OMP_THREAD_LIMIT=1` because its own threading makes it several times slower on a shared
-machine; parallelism comes from OCR'ing several pages at once instead.  Every call has a
-timeout: a hung Tesseract must fail its document, not stall a worker forever.
+pytesseract writes the image to a temporary file, builds the command line, reads back
+Tesseract's output file and parses its orientation report.  How it runs the process is
+the one part it lets a caller replace (`pytesseract.pytesseract.run_tesseract`), and it is
+replaced here, for this engine's calls only, to keep what pytesseract alone does not:
+
+- the binary is the engine's own (the settings' `tesseract`), not pytesseract's one
+  module-wide `tesseract_cmd`;
+- `OMP_THREAD_LIMIT=1`, set by env(1) for Tesseract alone: its own threading makes it
+  several times slower on a shared machine, and parallelism comes from OCR'ing several
+  pages at once instead; this process's environment is neither read nor changed;
+- a timeout kills everything Tesseract started: it runs in a session of its own and the
+  whole process group goes (pytesseract kills only its direct child, so a wrapper
+  script's children would live on).
+
+Every call has a timeout: a hung Tesseract must fail its document, not stall a worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import os
-import re
+import shlex
 import signal
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 
 import numpy as np
+import pytesseract
 from PIL import Image
+from pytesseract import pytesseract as _pytesseract  # the module: its hook and its parsers
 
 from extract.errors import MissingDependency, OcrFailed
 from extract.ocr.engine import Alphabet, OcrWord, Orientation
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
+
+_BINARY: ContextVar[str | None] = ContextVar("tesseract binary", default=None)
+"""The binary of the engine whose call is running in this thread; None: not ours."""
 
 
 class Tesseract:
@@ -46,8 +62,10 @@ class Tesseract:
         timeout: float,
         what: str,
     ) -> list[OcrWord]:
-        args = _options(alphabet, psm, dpi)
-        return parse_tsv(self._run(args, _pgm(image), timeout, what))[1]
+        tsv = self._output(
+            _pnm(image), "tsv", alphabet.lang, _config(alphabet, psm, dpi), timeout, what
+        )
+        return parse_tsv(tsv)[1]
 
     def recognize_each(
         self,
@@ -64,68 +82,67 @@ class Tesseract:
         process."""
         if not images:
             return []
-        buffer = io.BytesIO()
         pages = [Image.fromarray(image) for image in images]
-        pages[0].save(buffer, "TIFF", save_all=True, append_images=pages[1:], dpi=(dpi, dpi))
-        found = parse_tsv(self._run(_options(alphabet, psm, dpi), buffer.getvalue(), timeout, what))
+        with tempfile.NamedTemporaryFile(prefix="gongkai_", suffix=".tif") as tiff:
+            pages[0].save(tiff, "TIFF", save_all=True, append_images=pages[1:], dpi=(dpi, dpi))
+            tiff.flush()
+            config = _config(alphabet, psm, dpi)
+            found = parse_tsv(self._output(tiff.name, "tsv", alphabet.lang, config, timeout, what))
         return [found.get(page, []) for page in range(1, len(images) + 1)]
 
     def orientation(self, image: np.ndarray, *, dpi: int, timeout: float, what: str) -> Orientation:
         """Tesseract's orientation detection (`--psm 0`); none when the OSD data is not
-        installed."""
+        installed or the page has too few characters to tell."""
         if "osd" not in self.languages():
             return Orientation(0, 0.0)
-        args = ["--psm", "0", "--dpi", str(dpi)]
-        out = self._run(args, _pgm(image), timeout, what, tolerate="Too few characters")
-        rotate, confidence = _ROTATE.search(out), _CONFIDENCE.search(out)
-        if rotate is None or confidence is None:
+        config = f"--psm 0 --dpi {dpi}"
+        report = self._output(
+            _pnm(image), "osd", "osd", config, timeout, what, "Too few characters"
+        )
+        found = _pytesseract.osd_to_dict(report)
+        if "rotate" not in found or "orientation_conf" not in found:
             return Orientation(0, 0.0)
-        return Orientation(int(rotate.group(1)) % 360, float(confidence.group(1)))
+        return Orientation(int(found["rotate"]) % 360, float(found["orientation_conf"]))
 
-    def _run(
-        self, args: list[str], image: bytes, timeout: float, what: str, tolerate: str = ""
+    def _output(
+        self,
+        image: Image.Image | str,
+        extension: str,
+        lang: str,
+        config: str,
+        timeout: float,
+        what: str,
+        tolerate: str = "",
     ) -> str:
-        """Tesseract's stdout for an encoded image, or OcrFailed; "" when it fails with
-        `tolerate` in its error output (a page it has nothing to say about).
-
-        It runs in a session of its own so that a timeout kills everything it started: a
-        wrapper script's children would otherwise keep the pipes open and the wait going.
-        """
+        """Tesseract's output file `extension` for an image (or an image file's name), or
+        OcrFailed; "" when it fails with `tolerate` in its error output (a page it has
+        nothing to say about)."""
         self.languages()
-        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        binary = _BINARY.set(self.binary)
         try:
-            process = subprocess.Popen(
-                [self.binary, "stdin", "stdout", *args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,
+            output: str = pytesseract.run_and_get_output(
+                image, extension, lang, config, timeout=max(timeout, 0.1)
             )
-        except OSError as exc:
-            raise OcrFailed(f"cannot run tesseract: {exc}") from None
-        try:
-            out, err = process.communicate(image, timeout=max(timeout, 0.1))
-        except subprocess.TimeoutExpired:
-            _kill(process)
+        except _TimedOut:
             raise OcrFailed(
                 f"Tesseract did not finish {what} within the page time limit (GONGKAI_OCR_TIMEOUT)"
             ) from None
-        except BaseException:
-            _kill(process)
-            raise
-        if process.returncode != 0:
-            errors = err.decode(errors="replace")
-            if tolerate and tolerate in errors:
+        except pytesseract.TesseractError as exc:
+            if tolerate and tolerate in exc.message:
                 return ""
-            last = errors.strip().splitlines()[-1:] or [""]
+            last = exc.message.strip().splitlines()[-1:] or [""]
             how = (
-                f"was killed by signal {-process.returncode}"
-                if process.returncode < 0
-                else f"failed (exit {process.returncode})"
+                f"was killed by signal {-exc.status}"
+                if exc.status < 0
+                else f"failed (exit {exc.status})"
             )
-            raise OcrFailed(f"Tesseract {how} on {what}" + (f": {last[0]}" if last[0] else ""))
-        return out.decode("utf-8", errors="replace")
+            message = f"Tesseract {how} on {what}" + (f": {last[0]}" if last[0] else "")
+            raise OcrFailed(message) from None
+        except OSError as exc:
+            raise OcrFailed(f"cannot run tesseract: {exc}") from None
+        finally:
+            _BINARY.reset(binary)
+        return output
 
 
 @functools.cache
@@ -150,28 +167,25 @@ def languages(binary: str) -> frozenset[str]:
     return names
 
 
-def _pgm(image: np.ndarray) -> bytes:
-    """An 8-bit grayscale image as binary PGM: no encoding cost, and Tesseract reads it."""
-    height, width = image.shape
-    return b"P5 %d %d 255\n" % (width, height) + np.ascontiguousarray(image).tobytes()
+def _pnm(image: np.ndarray) -> Image.Image:
+    """A grayscale image that pytesseract writes as a PGM: no compression to pay for (it
+    writes a PNG unless told the format), and Tesseract reads it."""
+    pnm = Image.fromarray(image)
+    pnm.format = "PPM"  # Pillow's name for the PBM/PGM/PPM family; "L" images come out P5
+    return pnm
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
-
-
-def _options(alphabet: Alphabet, psm: int, dpi: int) -> list[str]:
-    args = ["-l", alphabet.lang, "--psm", str(psm), "--dpi", str(dpi)]
+def _config(alphabet: Alphabet, psm: int, dpi: int) -> str:
+    config = f"-c tessedit_create_tsv=1 --psm {psm} --dpi {dpi}"
     if alphabet.whitelist:
-        args += ["-c", f"tessedit_char_whitelist={alphabet.whitelist}"]
-    return [*args, "tsv"]
+        config += f" -c tessedit_char_whitelist={shlex.quote(alphabet.whitelist)}"
+    return config
 
 
 def parse_tsv(tsv: str) -> dict[int, list[OcrWord]]:
     """The word rows (level 5) of Tesseract's TSV output that hold text, by page number
-    (page 1 for a single image); confidences from 0..100 to 0..1."""
+    (page 1 for a single image); confidences from 0..100 to 0..1 (pytesseract's own
+    parser rounds them to whole numbers)."""
     pages: dict[int, list[OcrWord]] = {1: []}
     for line in tsv.splitlines()[1:]:
         parts = line.split("\t")
@@ -185,5 +199,64 @@ def parse_tsv(tsv: str) -> dict[int, list[OcrWord]]:
     return pages
 
 
-_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
-_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+# --- how pytesseract runs Tesseract, for this engine's calls ------------------------------
+
+
+class _TimedOut(RuntimeError):
+    """Tesseract ran past its time (pytesseract raises a RuntimeError for that too)."""
+
+
+def _run_tesseract(
+    input_filename: str,
+    output_filename_base: str,
+    extension: str,
+    lang: str | None,
+    config: str = "",
+    nice: int = 0,
+    timeout: float = 0,
+) -> None:
+    """pytesseract's `run_tesseract`, with the engine's binary, one OpenMP thread, and a
+    timeout that kills the process group; other callers' runs are pytesseract's own."""
+    binary = _BINARY.get()
+    if binary is None:
+        _pytesseract_run(
+            input_filename, output_filename_base, extension, lang, config, nice, timeout
+        )
+        return
+    args = ["env", "OMP_THREAD_LIMIT=1", binary, input_filename, output_filename_base]
+    if lang is not None:
+        args += ["-l", lang]
+    args += shlex.split(config)
+    # As pytesseract does: these outputs are asked for with -c options, not config files.
+    args += [name for name in extension.split() if name not in {"box", "osd", "tsv", "xml"}]
+    process = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    with _killed_on_error(process):
+        try:
+            _, stderr = process.communicate(timeout=timeout or None)
+        except subprocess.TimeoutExpired:
+            raise _TimedOut("Tesseract process timeout") from None
+    if process.returncode:
+        raise pytesseract.TesseractError(process.returncode, stderr.decode(errors="replace"))
+
+
+@contextlib.contextmanager
+def _killed_on_error(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Kill the process's whole group if the block fails (a timeout, an interrupt): a
+    wrapper script's children would otherwise keep the pipe open and the wait going."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+
+
+_pytesseract_run = _pytesseract.run_tesseract
+_pytesseract.run_tesseract = _run_tesseract

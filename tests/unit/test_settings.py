@@ -94,4 +94,4 @@ def test_only_the_settings_read_the_environment() -> None:
         for path in (ROOT / package).rglob("*.py")
         if re.search(r"os\.environ|getenv\(", path.read_text(encoding="utf-8"))
     }
-    assert readers == {"worker/settings.py", "worker/postprocess.py", "extract/ocr/tesseract.py"}
+    assert readers == {"worker/settings.py", "worker/postprocess.py"}
