@@ -55,7 +55,10 @@ def column_centres(rows: Sequence[Sequence[Token]], width: int) -> list[float] |
     full = [row for row in rows if is_grid_row(row, width)]
     if not full:
         return None
-    return [median(row[column].x_center for row in full) for column in range(width)]
+    return [
+        median(x for row in full if (x := row[column].x_center) is not None)  # all, in a grid row
+        for column in range(width)
+    ]
 
 
 def row_placements(
