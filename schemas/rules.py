@@ -297,7 +297,7 @@ def _exceeds(partial: Sequence[_Operand], whole: Sequence[_Operand]) -> bool:
     if not all(_is_number(op.value) for op in whole):
         return False
     known = [op.value for op in partial if _is_number(op.value)]
-    return sum(known) > sum(op.value for op in whole)
+    return bool(sum(known) > sum(op.value for op in whole))
 
 
 def _forced(eq: _Equation) -> list[tuple[_Operand, int | None]]:

@@ -115,7 +115,9 @@ def score(report: Mapping[str, Any], truth: Mapping[str, Any]) -> Score:
     return result
 
 
-def _forced_values(inferable: Mapping[str, Any] | list[str], truth: Mapping[str, Any]) -> dict:
+def _forced_values(
+    inferable: Mapping[str, Any] | list[str], truth: Mapping[str, Any]
+) -> dict[str, Any]:
     """Path → forced value, from either form of `meta.inferable`."""
     if isinstance(inferable, Mapping):
         return dict(inferable)
@@ -128,7 +130,7 @@ def _leaves(truth: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     while stack:
         path, value = stack.pop()
         if isinstance(value, Mapping):
-            stack.extend((f"{path}/{key}", child) for key, child in reversed(value.items()))
+            stack.extend((f"{path}/{key}", child) for key, child in reversed(list(value.items())))
         else:
             yield path, value
 
@@ -152,7 +154,7 @@ def _is_number(value: Any) -> bool:
 
 def _same(expected: Any, got: Any) -> bool:
     if _is_number(expected) and _is_number(got):
-        return abs(expected - got) <= TOLERANCE
+        return bool(abs(expected - got) <= TOLERANCE)
     if _is_number(expected) or _is_number(got):
         return False  # e.g. True is not 1, "3" is not 3
-    return expected == got
+    return bool(expected == got)

@@ -29,7 +29,10 @@ class InvalidReport(ValueError):
 
 def load_schema() -> dict[str, Any]:
     """The contract's JSON Schema as a fresh dict (callers may change their copy)."""
-    return json.loads(files("schemas").joinpath(_SCHEMA_FILE).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        files("schemas").joinpath(_SCHEMA_FILE).read_text(encoding="utf-8")
+    )
+    return schema
 
 
 @cache
@@ -70,7 +73,8 @@ def _condition(error: ValidationError) -> str | None:
     node: Any = _validator().schema
     for step in steps[: steps.index("then")]:
         node = node[step]
-    return node.get("description")
+    description = node.get("description")
+    return description if isinstance(description, str) else None
 
 
 def _closest(error: ValidationError) -> ValidationError:

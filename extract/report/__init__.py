@@ -8,7 +8,7 @@ it forces and reports every consistency rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from extract.document import Document
@@ -237,7 +237,7 @@ def _warnings(reasons: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _found_provenance(found: Found, methods: dict[int, str]) -> dict[str, Any]:
+def _found_provenance(found: Found, methods: Mapping[int, str]) -> dict[str, Any]:
     return {
         "page": found.page,
         "bbox": list(found.bbox) if found.bbox else None,

@@ -48,9 +48,10 @@ def place_by_position(tokens: Sequence[Token], centers: Sequence[float]) -> Plac
     sources: list[Token | None] = [None] * width
     taken: set[int] = set()
     for token in tokens:
-        if token.x_center is None:
+        x = token.x_center
+        if x is None:
             return None
-        column = min(range(width), key=lambda c: abs(centers[c] - token.x_center))
+        column = min(range(width), key=lambda c: abs(centers[c] - x))
         if column in taken:
             return None
         taken.add(column)
@@ -97,7 +98,7 @@ def _limited(placements: Iterator[Placement]) -> list[Placement] | None:
 def _splits(tokens: Sequence[Token], width: int) -> Iterator[Placement]:
     """Digit runs split into cells so that the row has exactly `width` cells."""
 
-    def parts(index: int, remaining: int) -> Iterator[list[tuple[Number, Token]]]:
+    def parts(index: int, remaining: int) -> Iterator[list[tuple[Slot, Token]]]:
         if index == len(tokens):
             if remaining == 0:
                 yield []
@@ -112,7 +113,7 @@ def _splits(tokens: Sequence[Token], width: int) -> Iterator[Placement]:
         yield Placement(tuple(n for n, _ in cells), tuple(t for _, t in cells))
 
 
-def _digit_pieces(token: Token, most: int) -> Iterator[list[Number]]:
+def _digit_pieces(token: Token, most: int) -> Iterator[Sequence[Slot]]:
     """The ways to read one token as 1..most numbers (several only for a bare digit run)."""
     number = token.value.number if token.value else None
     digits = token.value.digits if token.value else ""
@@ -159,9 +160,8 @@ def violations(grid: Grid, equations: Sequence[Equation]) -> int:
     """How many equations the grid breaks; blanks count as any non-negative number."""
     broken = 0
     for equation in equations:
-        left = [_cell(grid, cell) for cell in equation.left]
-        right = [_cell(grid, cell) for cell in equation.right]
-        if any(v is _ABSENT for v in left + right):
+        left, right = _cells(grid, equation.left), _cells(grid, equation.right)
+        if left is None or right is None:
             continue
         left_known = sum(v for v in left if v is not None)
         right_known = sum(v for v in right if v is not None)
@@ -178,12 +178,11 @@ def violations(grid: Grid, equations: Sequence[Equation]) -> int:
     return broken
 
 
-_ABSENT = object()
-
-
-def _cell(grid: Grid, cell: tuple[str, int]) -> object:
-    row, column = cell
-    return grid[row][column] if row in grid else _ABSENT
+def _cells(grid: Grid, cells: Sequence[tuple[str, int]]) -> list[Slot] | None:
+    """The grid's values of the cells; None when a row of them is not in the grid."""
+    if any(row not in grid for row, _ in cells):
+        return None
+    return [grid[row][column] for row, column in cells]
 
 
 def solve(

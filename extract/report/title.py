@@ -62,9 +62,9 @@ def find_title(document: Document) -> Title | None:
                 for first in range(start + size - 1, start, -1)
             )
             agency, year = next((rest for rest in inner if rest is not None and rest[0]), found)
-            page = rows[start][1]
-            lines = [row for _, number, row in rows[start : start + size] if number == page]
-            return Title(agency, year, page, rows_box(lines))
+            first_page = rows[start][1]
+            lines = [row for _, number, row in rows[start : start + size] if number == first_page]
+            return Title(agency, year, first_page, rows_box(lines))
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from extract.document import BBox, Document
 from extract.report.numbers import Value, embedded_values, normalize, parse_value
@@ -60,7 +60,7 @@ def tokenize(document: Document) -> list[Token]:
             row_index += 1
             in_table = row.table is not None
             for cell in row.cells:
-                base = dict(
+                base: dict[str, Any] = dict(
                     page=page.number,
                     row=row_index,
                     method=page.method,
@@ -89,7 +89,7 @@ def _readings(alternatives: tuple[str, ...]) -> tuple[Value, ...]:
     return tuple(value for value in values if value is not None and value.number is not None)
 
 
-def _split_text(text: str, numbers: bool, base: dict) -> list[Token]:
+def _split_text(text: str, numbers: bool, base: dict[str, Any]) -> list[Token]:
     """Text with the values run into it split out (only where the text may carry values)."""
     if _PAGE_NUMBER.match(text):
         return []
