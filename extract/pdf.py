@@ -27,6 +27,7 @@ from extract.errors import (
 )
 from extract.layout import Rule, Word, layout_rows
 from extract.options import ReadOptions
+from extract.text_chars import has_han
 
 THIN = 2.0
 """Points: a filled rectangle thinner than this is drawn as a line, not as shading."""
@@ -98,13 +99,8 @@ def page_rules(page: PdfPage) -> list[Rule]:
 
 
 def _is_cjk(ch: str) -> bool:
-    """Han ideographs, including the radical and compatibility forms some fonts map to."""
-    return (
-        "\u4e00" <= ch <= "\u9fff"
-        or "\u3400" <= ch <= "\u4dbf"
-        or "\u2e80" <= ch <= "\u2fdf"
-        or "\uf900" <= ch <= "\ufaff"
-    )
+    """Han ideographs, and the radical forms some fonts map them to."""
+    return has_han(ch) or "\u2e80" <= ch <= "\u2fdf"
 
 
 def page_needs_ocr(chars: PdfPage | Iterable[str], image_cover: float = 0.0) -> bool:

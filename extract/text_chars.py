@@ -21,7 +21,13 @@ HAN = (
 )
 """The Chinese characters, as the body of a regex character class: `f"[{HAN}]"`."""
 
+_HAN = re.compile(f"[{HAN}]")
 _NOT_HAN = re.compile(f"[^{HAN}]")
+
+
+def has_han(text: str) -> bool:
+    """Whether `text` holds a Chinese character."""
+    return _HAN.search(text) is not None
 
 
 def han_only(text: str) -> str:

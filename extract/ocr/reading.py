@@ -22,6 +22,7 @@ from extract.layout import Word, join_tokens
 from extract.ocr.cells import Slot, cell_slots
 from extract.ocr.cleanup import Box, Prepared
 from extract.ocr.engine import CHINESE, DIGITS, Alphabet, Call, OcrWord
+from extract.text_chars import has_han
 
 STITCH_GAP = 0.15
 """Inches of white around each cell in a stitched image (about one character)."""
@@ -77,10 +78,6 @@ def read_strips(
                 found[start + k].append(replace(word, left=word.left - gap, top=word.top - tops[k]))
         start += len(tops)
     return found
-
-
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
 
 
 def words_box(words: Sequence[OcrWord]) -> Box:
@@ -257,7 +254,7 @@ def first_reading(prepared: Prepared, call: Call) -> Reading:
     found = read_strips([slots[k].strip for k in rest], dpi, call.part("table labels"))
     for k, words in zip(rest, found, strict=True):
         cells[k] = words
-    no_chinese = [k for k in rest if cells[k] and not _is_cjk("".join(w.text for w in cells[k]))]
+    no_chinese = [k for k in rest if cells[k] and not has_han("".join(w.text for w in cells[k]))]
     read_digits([k for k in no_chinese if k not in digit_readings])
     for k in rest:
         if numbers[k] is None and k in digit_readings:
