@@ -52,3 +52,13 @@ def test_the_cap_is_exact_and_refusals_leave_nothing_behind(
     leftovers = [p for p in with_broker.data_dir.rglob("*") if p.is_file()]
     assert leftovers == []
     assert uploads.receive(io.BytesIO(TEXT), None, with_broker).filename == "upload"
+
+
+def test_every_input_type_the_reader_reads_is_taken(with_broker: settings.Settings) -> None:
+    """The uploads ask the reader registry, so a markdown export (refused by an older list
+    of its own) is spooled like a PDF."""
+    markdown = "# 某局2021年政府信息公开工作年度报告\n\n| 项目 | 数 |\n|---|---|\n| 1 | 2 |\n"
+    roomy = with_broker.model_copy(update={"max_upload_mb": 1.0})
+    accepted = uploads.receive(io.BytesIO(markdown.encode()), "report.md", roomy)
+    assert accepted.state == "spooled"
+    assert (roomy.data_dir / "spool" / accepted.sha256 / "report.md").is_file()
