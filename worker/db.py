@@ -1,9 +1,10 @@
 """The database the store and the ledger share: one engine per URL and process.
 
 SQLite (a file under GONGKAI_DATA_DIR) needs nothing running; PostgreSQL takes many
-workers.  The schema is created on first use, under an advisory lock on PostgreSQL so
-workers starting together do not race; forked Celery pool processes drop the connections
-they inherited (SQLAlchemy's multiprocessing guidance) instead of sharing sockets.
+workers.  The schema is upgraded to the newest migration on first use (`worker.migrations`,
+under a lock, so processes starting together do not race); forked Celery pool processes
+drop the connections they inherited (SQLAlchemy's multiprocessing guidance) instead of
+sharing sockets.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase
 
-_SCHEMA_LOCK = 0x676F6E676B6169  # "gongkai": the advisory lock key for schema creation
+from worker import migrations
+
 _engines: dict[str, Engine] = {}
 
 
@@ -23,7 +25,8 @@ class Base(DeclarativeBase):
 
 
 def engine(url: str) -> Engine:
-    """The process's engine for `url`, its schema created on first use."""
+    """The process's engine for `url`, its database upgraded to the newest schema on first
+    use."""
     cached = _engines.get(url)
     if cached is None:
         cached = _engines[url] = _create(url)
@@ -44,12 +47,7 @@ def _create(url: str) -> Engine:
         event.listen(created, "connect", _sqlite_pragmas)
     else:
         created = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
-    from worker import ledger, store  # noqa: F401  (importing them registers their tables)
-
-    with created.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        Base.metadata.create_all(connection)
+    migrations.ensure(created)
     return created
 
 

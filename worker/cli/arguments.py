@@ -10,6 +10,7 @@ from typing import Any
 from worker.cli.parse import run_parse
 from worker.cli.services import (
     run_bag,
+    run_db_upgrade,
     run_export,
     run_jobs,
     run_results_history,
@@ -153,6 +154,17 @@ def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None
     jobs.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (0: all)")
     jobs.add_argument("--json", action="store_true", help="a JSON array of objects")
     jobs.set_defaults(run=run_jobs)
+
+    database = commands.add_parser("db", help="the database's schema (migrations)")
+    database_commands = database.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    upgrade = database_commands.add_parser(
+        "upgrade",
+        parents=[common],
+        help="bring the database of GONGKAI_DATABASE_URL to the newest schema",
+        description="Run the schema migrations the database has not had, keeping its data; "
+        "exits 0 when it is already up to date.  Every command also does this on first use.",
+    )
+    upgrade.set_defaults(run=run_db_upgrade)
     _add_archive_commands(commands, common)
 
 

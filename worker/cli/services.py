@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 EXTRAS = {
     **dict.fromkeys(("celery", "kombu", "sqlalchemy", "psycopg", "openpyxl", "bagit"), "worker"),
+    **dict.fromkeys(("alembic", "mako"), "worker"),
     **dict.fromkeys(("httpx", "flower"), "worker"),
     **dict.fromkeys(("fastapi", "starlette", "uvicorn", "multipart"), "api"),
 }
@@ -140,6 +141,20 @@ def run_results_history(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for version in versions:
             print(_version_line(version, with_key=False))
+    return ExitCode.ok
+
+
+@_uses_services
+def run_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from worker import migrations
+    from worker.db import display_url
+
+    before, after = migrations.upgrade(settings.database_url)
+    where = display_url(settings.database_url)
+    if before == after:
+        print(f"{where}: at revision {after} (head), nothing to do")
+    else:
+        print(f"{where}: upgraded from revision {before or 'none'} to {after} (head)")
     return ExitCode.ok
 
 
