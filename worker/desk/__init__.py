@@ -16,13 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from worker.desk.routes import LoginRequired, router
 from worker.desk.session import Keys
 from worker.settings import Settings
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the desk's pages, its script and style, and its session keys to `app`."""
+    from worker.desk.routes import LoginRequired, router  # Jinja2: only where it is served
+
     app.state.desk_keys = Keys(settings.data_dir, settings.api_token)
     app.include_router(router)
     static = Path(__file__).with_name("static")
