@@ -22,12 +22,15 @@ from worker.settings import Settings
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the desk's pages, its script and style, and its session keys to `app`."""
+    from swagger_ui_bundle import swagger_ui_path
+
     from worker.desk.routes import LoginRequired, router  # Jinja2: only where it is served
 
     app.state.desk_keys = Keys(settings.data_dir, settings.api_token)
     app.include_router(router)
     static = Path(__file__).with_name("static")
     app.mount("/desk/static", StaticFiles(directory=static), name="desk-static")
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.add_exception_handler(LoginRequired, _login_required)
 
 

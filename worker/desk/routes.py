@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from worker import crossyear
@@ -144,6 +145,23 @@ def switch_language(chosen: str, back: str = "/desk") -> Response:
 @router.get("/")
 def home() -> Response:
     return RedirectResponse("/desk", status_code=303)
+
+
+@router.get("/docs")
+def api_docs(who: Signed) -> Response:
+    """Swagger UI from the swagger-ui-bundle package (served here, not from a CDN)."""
+    return get_swagger_ui_html(
+        openapi_url="/docs/openapi.json",
+        title="gongkai API",
+        swagger_js_url="/docs/static/swagger-ui-bundle.js",
+        swagger_css_url="/docs/static/swagger-ui.css",
+        swagger_favicon_url="/docs/static/favicon-32x32.png",
+    )
+
+
+@router.get("/docs/openapi.json")
+def api_document(request: Request, who: Signed) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
 
 
 # ---------------------------------------------------------------- the inbox
