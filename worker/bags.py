@@ -1,6 +1,8 @@
 """BagIt packages of stored reports, for preservation systems (Archivematica and the like).
 
-One bag per stored version, `<agency>_<year>_v<version>/`, with SHA-256 manifests:
+One bag per stored version, `<agency>_<year>_v<version>/` (an unidentified document:
+`<agency>_<year>_<first 16 hex digits of its SHA-256>/`, placeholders for what was not
+read), with SHA-256 manifests:
 
     data/objects/original/<name>     the file as received
     data/objects/report.json         the report as `gongkai results show` prints it
@@ -25,7 +27,7 @@ from typing import Any
 
 from extract.errors import FileAccess
 from schemas.fields import TABLES
-from worker.crossyear import served
+from worker.crossyear import served_document
 from worker.exports import table_csv
 from worker.files import UNKNOWN_AGENCY, safe_component, write_atomically
 from worker.media import media_type
@@ -48,7 +50,12 @@ DC_COLUMNS = (
 
 def bag_name(stored: Stored) -> str:
     agency = safe_component(stored.agency or "") or UNKNOWN_AGENCY
-    return f"{agency}_{keys(stored.agency, stored.year)[1]}_v{stored.version}"
+    return f"{agency}_{keys(stored.agency, stored.year)[1]}_{_which(stored)}"
+
+
+def _which(stored: Stored) -> str:
+    """`v<version>`, or what tells an unidentified document from the others: its hash."""
+    return f"v{stored.version}" if stored.identified else stored.sha256[:16]
 
 
 def make(store: Store, data_dir: Path, stored: Stored, target: Path) -> Path | None:
@@ -77,7 +84,7 @@ def _payload(store: Store, data_dir: Path, stored: Stored, root: Path) -> list[l
     agency = stored.agency or UNKNOWN_AGENCY
     year = "" if stored.year is None else str(stored.year)
     title = f"{agency}{year}年政府信息公开工作年度报告"
-    report = served(store, *keys(stored.agency, stored.year), stored.version)
+    report = served_document(store, stored.sha256)
     name = safe_component(stored.filename) or "original"
     original = f"objects/original/{name}"
     (root / original).parent.mkdir(parents=True)  # and `root` with it
@@ -85,7 +92,7 @@ def _payload(store: Store, data_dir: Path, stored: Stored, root: Path) -> list[l
     rows = [
         [original, title, agency, year, "Text", media_type(root / original),
          f"urn:sha256:{stored.sha256}", "zh",
-         f"version {stored.version} as received, file name {stored.filename}", ""],
+         f"{_described(stored)} as received, file name {stored.filename}", ""],
     ]  # fmt: skip
     derived = {
         "objects/report.json": (
@@ -125,8 +132,14 @@ def _bag_info(stored: Stored) -> dict[str, Any]:
     year = keys(stored.agency, stored.year)[1]
     return {
         "Source-Organization": agency,
-        "External-Description": f"{agency} {year} 政府信息公开工作年度报告, version "
-        f"{stored.version}: the file as received, its parsed report (JSON) and tables (CSV)",
+        "External-Description": f"{agency} {year} 政府信息公开工作年度报告, "
+        f"{_described(stored)}: the file as received, its parsed report (JSON) and tables (CSV)",
         "External-Identifier": f"sha256:{stored.sha256}",
-        "Internal-Sender-Identifier": f"{agency}/{year}/v{stored.version}",
+        "Internal-Sender-Identifier": f"{agency}/{year}/{_which(stored)}",
     }
+
+
+def _described(stored: Stored) -> str:
+    if stored.identified:
+        return f"version {stored.version}"
+    return "an unidentified document (agency or year not read), waiting for review"

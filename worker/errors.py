@@ -30,6 +30,11 @@ class Unavailable(GongkaiError):
     kind = "unavailable"
 
 
+class StoreConflict(Unavailable):
+    """Other writers of the same report kept winning the race for its next version; a
+    later attempt gets past them, so the task retries it like a database that is away."""
+
+
 class DeliveryFailed(GongkaiError):
     """A webhook receiver or the post-process command did not take a finished job's event."""
 

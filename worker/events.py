@@ -24,7 +24,7 @@ from celery import shared_task
 from worker import postprocess, settings, webhooks
 from worker.errors import DeliveryFailed
 from worker.failure import describe
-from worker.links import job_url, report_url
+from worker.links import document_url, job_url
 
 log = logging.getLogger(__name__)
 _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-events")
@@ -43,7 +43,7 @@ def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> di
             "version": version,
             "sha256": result.get("sha256"),
             "created": bool(result.get("created")),
-            "url": report_url(agency, year, version),
+            "url": document_url(str(result.get("sha256"))),
         },
     )
 

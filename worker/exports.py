@@ -1,10 +1,11 @@
 """Stored reports as spreadsheets and JSON Lines: `gongkai export` and `GET /exports/...`.
 
-One row per report (the latest version of each agency and year), one column per contract
-cell (`applications/granted/total`), the same columns for every report whatever its
-edition, so a year-on-year comparison is a pivot away.  JSON Lines carries the whole
-report as `gongkai results show` prints it.  Every report is taken as served, i.e. with
-rule 5 when the agency's previous year is stored.
+One row per report (the latest version of each agency and year, and each unidentified
+document), one column per contract cell (`applications/granted/total`), the same columns
+for every report whatever its edition, so a year-on-year comparison is a pivot away.  JSON
+Lines carries the whole report as `gongkai results show` prints it.  Every report is taken
+as served, i.e. with rule 5 when the agency's previous year is stored.  The reports are
+read a batch at a time, written as they come.
 
 Text cells come from the input (agency names, uploaded file names): a leading `=`, `+`,
 `-` or `@` is escaped with an apostrophe, or Excel and LibreOffice would run it as a
@@ -16,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from schemas.fields import catalogue, row_label
 from worker.errors import InvalidSetting
 
 if TYPE_CHECKING:  # the store needs the worker extra; the formats do not
-    from worker.store import Store, Stored
+    from worker.store import Selection, Store, Stored
 
     Item = tuple[Stored, dict[str, Any]]
     """One stored version and its report as served."""
@@ -45,6 +46,7 @@ _META: tuple[tuple[str, str], ...] = (
     ("year", "年度"),
     ("edition", "表格版本"),
     ("version", "版本"),
+    ("status", "状态"),
     ("sha256", "源文件SHA-256"),
     ("filename", "文件名"),
     ("method", "读取方式"),
@@ -55,30 +57,25 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def select(
-    store: Store,
     agency: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
-) -> list[Stored]:
-    """The latest version of each report, by agency substring and an inclusive year range;
-    a fragment with no year is left out as soon as a year bound is given."""
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise InvalidSetting(f"the year range {year_from}–{year_to} is empty")
-    found = store.listing(agency)
-    if year_from is None and year_to is None:
-        return found
-    low = year_from if year_from is not None else -1
-    high = year_to if year_to is not None else 10_000
-    return [item for item in found if item.year is not None and low <= item.year <= high]
+    status: str | None = None,
+) -> Selection:
+    """The latest version of each report (and each unidentified document), by agency
+    substring, an inclusive year range (a document with no year is left out as soon as a
+    bound is given) and status; raises InvalidSetting for an empty range."""
+    from worker.store import Selection
+
+    return Selection(agency, year_from, year_to, status)
 
 
-def items(store: Store, selected: Sequence[Stored]) -> Iterator[Item]:
-    """Each selected version with its report as served (rule 5 included)."""
-    from worker.crossyear import served
-    from worker.store import keys
+def items(store: Store, selection: Selection) -> Iterator[Item]:
+    """Each selected document with its report as served (rule 5 included), read from the
+    store a batch at a time, so that memory does not grow with the number of reports."""
+    from worker.crossyear import with_previous_years
 
-    for stored in selected:
-        yield stored, served(store, *keys(stored.agency, stored.year), stored.version)
+    return with_previous_years(store, store.with_reports(selection))
 
 
 def write(

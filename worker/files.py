@@ -14,7 +14,9 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from extract.errors import FileAccess
 
@@ -45,17 +47,29 @@ def report_folder(root: Path, agency: str | None, year: int | None) -> Path:
 
 def write_atomically(target: Path, data: bytes) -> None:
     """Write via a temporary sibling, so a reader never sees half a file."""
+    with open_atomically(target) as stream:
+        stream.write(data)
+
+
+@contextmanager
+def open_atomically(target: Path) -> Iterator[BinaryIO]:
+    """A stream to a temporary sibling of `target` that takes its name, synced, once the
+    block ends; on an error it is removed and `target` left as it was (written in parts,
+    e.g. an export, without holding it all in memory)."""
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise FileAccess(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def sha256_of(path: Path) -> str:

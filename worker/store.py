@@ -1,18 +1,29 @@
-"""The result store: every parsed report, keyed by (agency, year), all versions kept.
+"""The result store: every parsed document, identified by its source file's SHA-256.
 
-A corrected file for the same agency and year becomes version n+1 and the earlier versions
-stay, so an archive can show what was published when.  The SHA-256 of the source file is
-unique: storing the same bytes again (a redelivered task, a duplicate in the inbox)
-returns the existing version instead of adding one, which is what makes the task
-idempotent.  A fragment whose agency or year could not be read is stored under the
-placeholders `_unknown-agency` / `unknown-year` (as `gongkai parse --out` names it); each
-such file is its own version there.
+A document whose agency and year were both read belongs to the report of that (agency,
+year): a corrected file (other bytes) becomes version n+1 and the earlier versions stay,
+so an archive can show what was published when.  A document missing either is
+*unidentified*: a record of its own, listed with the status `unidentified` and addressed
+by its SHA-256 until a person has looked, never a version of anything (two unrelated
+fragments must not hide each other).  The SHA-256 is unique: the same bytes again (a
+redelivered task, a duplicate in the inbox) return the stored document instead of adding
+one, which is what makes the task idempotent.
+
+The report is kept as the JSON text the parser's dict gives, so it is served with its keys
+and rows in the parser's order on SQLite and PostgreSQL alike; on PostgreSQL the column
+`report` beside it is the same JSON as jsonb (generated from the text), for queries only.
+Each row also says which parser and which gongkai wrote it, and whether it is the latest
+version of its report (`latest`, true for every unidentified document): listings filter,
+order and page in SQL on these columns without reading any report.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -20,59 +31,80 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Index,
+    Select,
     String,
+    Text,
     UniqueConstraint,
-    exists,
     func,
     select,
+    text,
+    tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, undefer
 
+from extract.version import PARSER_VERSION
 from worker import db
 from worker.db import Base
-from worker.errors import NotFound
+from worker.errors import InvalidSetting, NotFound, StoreConflict
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR
+from worker.status import STATUSES, UNIDENTIFIED
 
 if TYPE_CHECKING:
     from worker.settings import Settings
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
-_SAVE_ATTEMPTS = 5  # racing writers of one (agency, year) retry with the next version
+_SAVE_ATTEMPTS = 5  # racing writers of one report retry with the next version
+_BATCH = 200  # rows fetched at once when a listing or an export streams
 
 
-class ReportVersion(Base):
-    __tablename__ = "report_versions"
+class Document(Base):
+    """One stored document (the PostgreSQL-only `report` jsonb column is not mapped: it is
+    generated from `report_text`, see migration 0002)."""
+
+    __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("agency_key", "year_key", "version"),
-        Index("ix_report_versions_agency_year", "agency", "year"),
+        UniqueConstraint("agency", "year", "version", name="uq_documents_agency_year_version"),
+        Index(
+            "ix_documents_latest",
+            "agency",
+            "year",
+            "id",
+            postgresql_where=text("latest"),
+            sqlite_where=text("latest"),
+        ),
+        Index("ix_documents_year", "year"),
+        Index("ix_documents_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_key: Mapped[str] = mapped_column(String(400))
-    year_key: Mapped[str] = mapped_column(String(20))
-    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
     agency: Mapped[str | None] = mapped_column(String(400))
     year: Mapped[int | None]
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int | None]  # None: unidentified
+    latest: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(20))
     filename: Mapped[str] = mapped_column(String(1000))
     method: Mapped[str] = mapped_column(String(10))
     pages: Mapped[int | None]
     original: Mapped[str] = mapped_column(String(200))
     timings: Mapped[dict[str, float]] = mapped_column(_JSON)
-    report: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    report_text: Mapped[str] = mapped_column(Text, deferred=True)
+    parser_version: Mapped[int | None]  # None: stored before versions were recorded
+    gongkai_version: Mapped[str | None] = mapped_column(String(40))
     task_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """One stored version, without its report (listing many must stay cheap)."""
+    """One stored document, without its report (listing many must stay cheap)."""
 
     agency: str | None
     year: int | None
-    version: int
+    version: int | None  # None: unidentified, a record of its own
     sha256: str
     filename: str
     method: str
@@ -80,7 +112,14 @@ class Stored:
     original: str
     timings: dict[str, float]
     created_at: datetime
+    status: str
+    parser_version: int | None
+    gongkai_version: str | None
     created: bool = False  # True only from the save() that added it
+
+    @property
+    def identified(self) -> bool:
+        return self.version is not None
 
     def as_json(self) -> dict[str, Any]:
         """The listing fields for `gongkai results --json` and task results."""
@@ -88,19 +127,50 @@ class Stored:
             "agency": self.agency,
             "year": self.year,
             "version": self.version,
+            "status": self.status,
             "sha256": self.sha256,
             "filename": self.filename,
             "method": self.method,
             "pages": self.pages,
             "original": self.original,
             "timings": self.timings,
+            "parser_version": self.parser_version,
+            "gongkai_version": self.gongkai_version,
             "created_at": self.created_at.isoformat(),
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which documents a listing or an export takes: by agency substring, an inclusive
+    year range (a document with no year is left out once a bound is given) and status;
+    the latest version of each report, or every version."""
+
+    agency: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    status: str | None = None
+    all_versions: bool = False
+
+    def __post_init__(self) -> None:
+        low, high = self.year_from, self.year_to
+        if low is not None and high is not None and low > high:
+            raise InvalidSetting(f"the year range {self.year_from}–{self.year_to} is empty")
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidSetting(f"status: one of {', '.join(STATUSES)}, not {self.status!r}")
+        if self.agency is not None and "\x00" in self.agency:
+            raise InvalidSetting("agency: a NUL character matches no agency")
+
+
 def keys(agency: str | None, year: int | None) -> tuple[str, str]:
-    """The (agency, year) key of a report, with the placeholders for a fragment."""
+    """Folder names for a document's agency and year, with placeholders for what was not
+    read (as `gongkai parse --out` names them)."""
     return agency or UNKNOWN_AGENCY, UNKNOWN_YEAR if year is None else str(year)
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """The JSON text stored for a report: compact, UTF-8, keys in the dict's order."""
+    return json.dumps(report, ensure_ascii=False, separators=(",", ":"))
 
 
 class Store:
@@ -116,117 +186,226 @@ class Store:
         timings: dict[str, float],
         task_id: str | None = None,
     ) -> Stored:
-        """Store `report` as the next version of its key, or return the version already
-        stored for its source's SHA-256."""
+        """Store `report` (the next version of its report, or an unidentified record), or
+        return what is stored for its source's SHA-256 already.  Raises StoreConflict when
+        other writers of the same report win every attempt (transient: retry later)."""
         source = report["source"]
-        agency_key, year_key = keys(report.get("agency"), report.get("year"))
+        agency, year = report.get("agency") or None, report.get("year")
+        identified = agency is not None and isinstance(year, int)
+        status = (report.get("review") or {}).get("status") or "needs_review"
         for _ in range(_SAVE_ATTEMPTS):
-            with Session(self._engine) as session:
+            with Session(self._engine, expire_on_commit=False) as session:
                 existing = self._by_sha(session, source["sha256"])
                 if existing is not None:
                     return _stored(existing)
-                latest = session.scalar(
-                    select(func.max(ReportVersion.version)).where(
-                        ReportVersion.agency_key == agency_key, ReportVersion.year_key == year_key
+                version = None
+                if identified:
+                    newest = session.scalar(
+                        select(func.max(Document.version)).where(
+                            Document.agency == agency, Document.year == year
+                        )
                     )
-                )
-                row = ReportVersion(
-                    agency_key=agency_key,
-                    year_key=year_key,
-                    version=(latest or 0) + 1,
-                    agency=report.get("agency"),
-                    year=report.get("year"),
+                    version = (newest or 0) + 1
+                row = Document(
                     sha256=source["sha256"],
+                    agency=agency,
+                    year=year,
+                    version=version,
+                    latest=True,
+                    status=status if identified else UNIDENTIFIED,
                     filename=filename,
                     method=source["method"],
                     pages=source.get("pages"),
                     original=original,
                     timings=timings,
-                    report=report,
+                    report_text=report_text(report),
+                    parser_version=PARSER_VERSION,
+                    gongkai_version=_gongkai_version(),
                     task_id=task_id,
                     created_at=datetime.now(UTC),
                 )
                 session.add(row)
                 try:
+                    session.flush()  # a writer of the same version or bytes fails here
+                    if identified:
+                        session.execute(
+                            update(Document)
+                            .where(
+                                Document.agency == agency,
+                                Document.year == year,
+                                Document.latest,
+                                Document.id != row.id,
+                            )
+                            .values(latest=False)
+                        )
                     session.commit()
                 except IntegrityError:
                     continue  # the same file, or another version, won the race: look again
                 return _stored(row, created=True)
-        raise RuntimeError(f"could not store {filename}: {_SAVE_ATTEMPTS} conflicting writers")
+        raise StoreConflict(
+            f"could not store {filename}: other writers of {agency} {year} won "
+            f"{_SAVE_ATTEMPTS} times in a row"
+        )
 
     def by_sha(self, sha256: str) -> Stored | None:
         with Session(self._engine) as session:
             row = self._by_sha(session, sha256)
             return None if row is None else _stored(row)
 
-    def report(self, agency: str, year: str, version: int | None = None) -> dict[str, Any]:
-        """The contract JSON of a version (default: the latest); raises NotFound."""
-        query = select(ReportVersion.report).where(
-            ReportVersion.agency_key == agency, ReportVersion.year_key == year
-        )
-        if version is None:
-            query = query.order_by(ReportVersion.version.desc()).limit(1)
-        else:
-            query = query.where(ReportVersion.version == version)
-        with Session(self._engine) as session:
-            report = session.scalar(query)
-        if report is None:
-            which = "any version" if version is None else f"version {version}"
-            raise NotFound(f"no stored report for {agency} {year} ({which})")
-        return report
+    def document(self, sha256: str) -> Stored:
+        """The stored document of these bytes; raises NotFound."""
+        found = self.by_sha(sha256)
+        if found is None:
+            raise NotFound(f"no stored document with SHA-256 {sha256}")
+        return found
 
-    def history(self, agency: str, year: str) -> list[Stored]:
-        """Every version of one key, oldest first; raises NotFound."""
-        query = (
-            select(ReportVersion)
-            .where(ReportVersion.agency_key == agency, ReportVersion.year_key == year)
-            .order_by(ReportVersion.version)
+    def report_by_sha(self, sha256: str) -> dict[str, Any]:
+        """The report of the document of these bytes, as stored; raises NotFound."""
+        query = select(Document.report_text).where(Document.sha256 == sha256)
+        with Session(self._engine) as session:
+            stored = session.scalar(query)
+        if stored is None:
+            raise NotFound(f"no stored document with SHA-256 {sha256}")
+        return _loads(stored)
+
+    def report(self, agency: str, year: int | str, version: int | None = None) -> dict[str, Any]:
+        """The report of (agency, year), the latest version or `version`, as stored;
+        raises NotFound."""
+        query = select(Document.report_text).where(*_version(agency, year, version))
+        with Session(self._engine) as session:
+            stored = session.scalar(query)
+        if stored is None:
+            raise _missing(agency, year, version)
+        return _loads(stored)
+
+    def latest_reports(self, wanted: Iterable[tuple[str, int]]) -> dict[tuple[Any, Any], Any]:
+        """The latest report of each (agency, year) of `wanted` that is stored, in one
+        query (rule 5 of many reports at once)."""
+        pairs = list(set(wanted))
+        if not pairs:
+            return {}
+        query = select(Document.agency, Document.year, Document.report_text).where(
+            Document.latest,
+            Document.version.is_not(None),
+            tuple_(Document.agency, Document.year).in_(pairs),
         )
+        with Session(self._engine) as session:
+            return {(agency, year): _loads(t) for agency, year, t in session.execute(query)}
+
+    def history(self, agency: str, year: int | str) -> list[Stored]:
+        """Every version of one report, oldest first; raises NotFound."""
+        query = select(Document).where(*_key(agency, year)).order_by(Document.version)
         with Session(self._engine) as session:
             versions = [_stored(row) for row in session.scalars(query)]
         if not versions:
             raise NotFound(f"no stored report for {agency} {year}")
         return versions
 
-    def version(self, agency: str, year: str, version: int | None = None) -> Stored:
-        """One version of a key (default: the latest), without its report; raises NotFound."""
-        versions = self.history(agency, year)
-        if version is None:
-            return versions[-1]
-        for stored in versions:
-            if stored.version == version:
-                return stored
-        raise NotFound(f"no stored report for {agency} {year} (version {version})")
+    def record(self, sha256: str) -> list[Stored]:
+        """Every version of the report the document of these bytes belongs to, oldest
+        first: itself alone when it is unidentified; raises NotFound."""
+        found = self.document(sha256)
+        if not found.identified:
+            return [found]
+        assert found.agency is not None and found.year is not None
+        return self.history(found.agency, found.year)
 
-    def listing(
-        self, agency: str | None = None, year: int | None = None, all_versions: bool = False
-    ) -> list[Stored]:
-        """Latest version per key (or every version), filtered by agency substring and year."""
-        query = select(ReportVersion).order_by(
-            ReportVersion.agency_key, ReportVersion.year_key, ReportVersion.version
-        )
-        if agency:
-            query = query.where(ReportVersion.agency_key.contains(agency, autoescape=True))
-        if year is not None:
-            query = query.where(ReportVersion.year == year)
-        if not all_versions:
-            newer = aliased(ReportVersion)
-            query = query.where(
-                ~exists().where(
-                    newer.agency_key == ReportVersion.agency_key,
-                    newer.year_key == ReportVersion.year_key,
-                    newer.version > ReportVersion.version,
-                )
-            )
+    def version(self, agency: str, year: int | str, version: int | None = None) -> Stored:
+        """One version of a report (default: the latest), without its report; raises
+        NotFound."""
+        query = select(Document).where(*_version(agency, year, version))
         with Session(self._engine) as session:
-            return [_stored(row) for row in session.scalars(query)]
+            row = session.scalar(query)
+            if row is None:
+                raise _missing(agency, year, version)
+            return _stored(row)
+
+    def page(self, selection: Selection, limit: int, offset: int = 0) -> tuple[int, list[Stored]]:
+        """How many documents the selection holds, and `limit` of them from `offset`."""
+        total = select(func.count(Document.id)).where(*_filters(selection))
+        with Session(self._engine) as session:
+            count = session.scalar(total) or 0
+            rows = session.scalars(_selected(selection).limit(limit).offset(offset))
+            return count, [_stored(row) for row in rows]
+
+    def listing(self, selection: Selection | None = None) -> Iterator[Stored]:
+        """The selected documents (default: the latest version of each report and every
+        unidentified document) by agency, year and version, fetched a batch at a time."""
+        query = _selected(selection or Selection()).execution_options(yield_per=_BATCH)
+        with Session(self._engine) as session:
+            for row in session.scalars(query):
+                yield _stored(row)
+
+    def with_reports(
+        self, selection: Selection | None = None
+    ) -> Iterator[list[tuple[Stored, dict[str, Any]]]]:
+        """The selected documents with their reports as stored, in batches: memory holds
+        one batch, however many are stored."""
+        query = _selected(selection or Selection()).options(undefer(Document.report_text))
+        with Session(self._engine) as session:
+            result = session.scalars(query.execution_options(yield_per=_BATCH))
+            for rows in result.partitions():
+                yield [(_stored(row), _loads(row.report_text)) for row in rows]
+                session.expunge_all()
 
     @staticmethod
-    def _by_sha(session: Session, sha256: str) -> ReportVersion | None:
-        return session.scalar(select(ReportVersion).where(ReportVersion.sha256 == sha256))
+    def _by_sha(session: Session, sha256: str) -> Document | None:
+        return session.scalar(select(Document).where(Document.sha256 == sha256))
 
 
-def _stored(row: ReportVersion, created: bool = False) -> Stored:
+def _key(agency: str, year: int | str) -> tuple[Any, ...]:
+    """The where clause of one identified report; a year that is no number matches none."""
+    try:
+        number = int(year)
+    except ValueError:
+        number = -1
+    return Document.agency == agency, Document.year == number, Document.version.is_not(None)
+
+
+def _version(agency: str, year: int | str, version: int | None) -> tuple[Any, ...]:
+    """The where clause of one version of a report: `version`, or the latest."""
+    which = Document.latest if version is None else Document.version == version
+    return (*_key(agency, year), which)
+
+
+def _missing(agency: str, year: int | str, version: int | None) -> NotFound:
+    which = "any version" if version is None else f"version {version}"
+    return NotFound(f"no stored report for {agency} {year} ({which})")
+
+
+def _filters(selection: Selection) -> list[Any]:
+    """The where clauses of a selection, all served by columns of their own."""
+    clauses: list[Any] = [] if selection.all_versions else [Document.latest]
+    if selection.agency:
+        clauses.append(Document.agency.contains(selection.agency, autoescape=True))
+    if selection.year_from is not None:
+        clauses.append(Document.year >= selection.year_from)
+    if selection.year_to is not None:
+        clauses.append(Document.year <= selection.year_to)
+    if selection.status is not None:
+        clauses.append(Document.status == selection.status)
+    return clauses
+
+
+def _selected(selection: Selection) -> Select[Document]:
+    """The selection in listing order: agency, year, version (unread ones last)."""
+    order: list[Any] = [Document.agency.asc().nulls_last(), Document.year.asc().nulls_last()]
+    order += [Document.version, Document.id] if selection.all_versions else [Document.id]
+    return select(Document).where(*_filters(selection)).order_by(*order)
+
+
+def _loads(stored: str) -> Any:
+    return json.loads(stored)
+
+
+@cache
+def _gongkai_version() -> str:
+    from importlib.metadata import version
+
+    return version("gongkai")
+
+
+def _stored(row: Document, created: bool = False) -> Stored:
     return Stored(
         agency=row.agency,
         year=row.year,
@@ -239,6 +418,9 @@ def _stored(row: ReportVersion, created: bool = False) -> Stored:
         timings=row.timings,
         # SQLite hands back naive datetimes; every stored time is UTC.
         created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or UTC),
+        status=row.status,
+        parser_version=row.parser_version,
+        gongkai_version=row.gongkai_version,
         created=created,
     )
 

@@ -30,13 +30,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from extract.errors import FileAccess, GongkaiError
 from worker import db, ledger, pipeline
 from worker.celery import app
+from worker.errors import StoreConflict
 from worker.failure import PROCESS_TASK
 from worker.settings import current
 from worker.spool import Folders
 from worker.store import Store
 
-TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError)
-"""Errors that a later attempt can get past: connections, locks, a full or busy disk."""
+TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError, StoreConflict)
+"""Errors that a later attempt can get past: connections, locks, a full or busy disk, other
+writers of the same report."""
 
 PROGRESS_EVERY = 1.0  # seconds between two progress reports of one task
 
@@ -84,14 +86,14 @@ def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
     """Process spool/<sha256>/<filename>."""
     try:
         return handle(sha256, filename, _Reporter(self))
-    except GongkaiError:
-        raise  # the file itself is the problem: retrying cannot help
     except TRANSIENT as exc:
         countdown = _backoff(self.request.retries)
         log.warning("%s: transient error, retry in %.0f s: %s", filename, countdown, exc)
         if self.request.is_eager:
             time.sleep(countdown)  # apply() retries at once; keep the backoff in process too
         raise self.retry(exc=exc, countdown=countdown) from exc
+    except GongkaiError:
+        raise  # the file itself is the problem: retrying cannot help
 
 
 def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str, Any]:

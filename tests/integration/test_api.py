@@ -102,8 +102,11 @@ def test_upload_job_report_source_round_trip(api: LiveApi, devset: Path) -> None
     history = api.client.get("/reports/长沙市市场监督管理局/2021/history").json()
     assert [(v["version"], v["sha256"]) for v in history] == [(1, sha256)]
     listed = api.client.get("/reports", params={"agency": "长沙市", "year": 2021}).json()
-    assert listed["total"] == 1 and listed["items"][0]["url"].endswith("?version=1")
+    assert listed["total"] == 1 and listed["items"][0]["url"] == f"/documents/{sha256}"
+    assert listed["items"][0]["status"] == report["review"]["status"]
     assert api.client.get(listed["items"][0]["url"]).json() == report
+    assert api.client.get(f"/documents/{sha256}/source").content == data
+    assert api.client.get(f"/documents/{sha256}/history").json() == history
     assert api.client.get("/schema").json() == load_schema()
 
 

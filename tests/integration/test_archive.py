@@ -198,7 +198,8 @@ def test_exports_one_row_per_report_and_one_column_per_cell(archive: Archive) ->
     rows = list(csv.reader(io.StringIO(exported.stdout.decode())))
     header = rows[0]
     assert header[:2] == ["agency", "year"] and len(rows) == 3
-    assert header[9:] == [field.path for field in catalogue()]
+    assert header[:5] == ["agency", "year", "edition", "version", "status"]
+    assert header[10:] == [field.path for field in catalogue()]
     by_year = {row[1]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert set(by_year) == {"2022", "2023"}
     for year, row in by_year.items():

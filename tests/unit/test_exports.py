@@ -69,21 +69,21 @@ def _export(store: Store, kind: str, **options: Any) -> bytes:
         key: options.pop(key) for key in ("agency", "year_from", "year_to") if key in options
     }
     output = io.BytesIO()
-    found = exports.items(store, exports.select(store, **selection))
+    found = exports.items(store, exports.select(**selection))
     exports.write(kind, found, output, **options)
     return output.getvalue()
 
 
 def test_selections_by_agency_and_year_range(store: Store) -> None:
     def years(**selection: Any) -> list[int | None]:
-        return [item.year for item in exports.select(store, **selection)]
+        return [stored.year for stored, _ in exports.items(store, exports.select(**selection))]
 
     assert sorted(years()) == [2020, 2021, 2022]
     assert years(agency="甲市") == [2020, 2021]
     assert sorted(years(year_from=2021)) == [2021, 2022]
     assert years(year_to=2020) == [2020]
     with pytest.raises(InvalidSetting):
-        exports.select(store, year_from=2022, year_to=2021)
+        exports.select(year_from=2022, year_to=2021)
 
 
 def test_csv_cells_formulas_and_bom(store: Store) -> None:

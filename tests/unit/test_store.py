@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from extract.version import PARSER_VERSION
 from worker import db
-from worker.errors import NotFound
+from worker.errors import InvalidSetting, NotFound
 from worker.ledger import Ledger
-from worker.store import Store
+from worker.status import UNIDENTIFIED
+from worker.store import Selection, Store
 
 
 @pytest.fixture
@@ -26,7 +29,8 @@ def store(engine_url: str) -> Store:
 
 def _report(agency: str | None, year: int | None, sha: str) -> dict[str, Any]:
     source = {"filename": f"{sha}.pdf", "sha256": sha * 64, "pages": 3, "method": "text"}
-    return {"agency": agency, "year": year, "source": source, "checks": []}
+    review = {"status": "complete", "reasons": []}
+    return {"agency": agency, "year": year, "source": source, "checks": [], "review": review}
 
 
 def _save(store: Store, report: dict[str, Any]) -> Any:
@@ -50,18 +54,38 @@ def test_the_same_bytes_twice_add_no_version(store: Store) -> None:
     first = _save(store, report)
     again = _save(store, copy.deepcopy(report))
     assert not again.created and again.version == first.version == 1
-    assert len(store.listing(all_versions=True)) == 1
+    assert len(list(store.listing(Selection(all_versions=True)))) == 1
     assert store.by_sha("a" * 64) == again
 
 
-def test_fragments_are_kept_under_the_placeholders(store: Store) -> None:
-    _save(store, _report(None, None, "a"))
-    _save(store, _report(None, None, "b"))
-    _save(store, _report("某市某局", None, "c"))
-    assert [v.version for v in store.history("_unknown-agency", "unknown-year")] == [1, 2]
-    assert store.report("某市某局", "unknown-year")["year"] is None
-    listed = [(v.agency, v.year, v.version) for v in store.listing()]
-    assert listed == [(None, None, 2), ("某市某局", None, 1)]
+def test_two_unidentified_files_stay_two_records(store: Store) -> None:
+    first = _save(store, _report(None, None, "a"))
+    second = _save(store, _report(None, None, "b"))
+    no_year = _save(store, _report("某市某局", None, "c"))
+    for stored in (first, second, no_year):
+        assert stored.created and stored.version is None and stored.status == UNIDENTIFIED
+    listed = [(v.agency, v.sha256[0]) for v in store.listing()]
+    assert listed == [("某市某局", "c"), (None, "a"), (None, "b")]  # each its own, unread last
+    assert store.report_by_sha("a" * 64)["source"]["sha256"] == "a" * 64
+    assert [v.sha256 for v in store.record("b" * 64)] == [second.sha256]  # a version of nothing
+    unidentified = Selection(status=UNIDENTIFIED)
+    assert store.page(unidentified, 10) == (3, list(store.listing(unidentified)))
+    with pytest.raises(NotFound):
+        store.history("_unknown-agency", "unknown-year")
+
+
+def test_the_report_text_keeps_the_parsers_key_order(store: Store) -> None:
+    report = {"zebra": 1, **_report("某市某局", 2021, "a"), "alpha": {"z": 1, "a": 2}}
+    _save(store, report)
+    assert list(store.report("某市某局", 2021)) == list(report)
+    assert list(store.report_by_sha("a" * 64)["alpha"]) == ["z", "a"]
+
+
+def test_each_version_records_the_parser_and_gongkai_versions(store: Store) -> None:
+    stored = _save(store, _report("某市某局", 2021, "a"))
+    assert stored.parser_version == PARSER_VERSION
+    assert stored.gongkai_version == version("gongkai")
+    assert store.history("某市某局", 2021)[0].as_json()["parser_version"] == PARSER_VERSION
 
 
 def test_listing_latest_versions_filtered_by_agency_substring_and_year(store: Store) -> None:
@@ -72,17 +96,25 @@ def test_listing_latest_versions_filtered_by_agency_substring_and_year(store: St
         ("郑州市教育局", 2021, "d"),
     ]:
         _save(store, _report(agency, year, sha))
-    latest = store.listing(agency="长沙")
-    assert {(v.agency, v.version) for v in latest} == {
+    latest = list(store.listing(Selection(agency="长沙")))
+    assert [(v.agency, v.version) for v in latest] == [
         ("长沙市市场监督管理局", 2),
         ("长沙市教育局", 1),
-    }
-    assert {v.agency for v in store.listing(year=2021)} == {"长沙市市场监督管理局", "郑州市教育局"}
-    assert len(store.listing(agency="长沙", all_versions=True)) == 3
-    assert store.listing(agency="%") == []  # LIKE wildcards are matched literally
+    ]
+    in_2021 = {v.agency for v in store.listing(Selection(year_from=2021, year_to=2021))}
+    assert in_2021 == {"长沙市市场监督管理局", "郑州市教育局"}
+    assert len(list(store.listing(Selection(agency="长沙", all_versions=True)))) == 3
+    assert list(store.listing(Selection(agency="%"))) == []  # LIKE wildcards match literally
+    assert store.page(Selection(), 2, 1) == (3, list(store.listing())[1:3])
     row = latest[0].as_json()
-    assert {"agency", "year", "version", "sha256", "filename"} <= row.keys()
+    assert {"agency", "year", "version", "status", "sha256", "filename"} <= row.keys()
     assert row["created_at"].endswith("+00:00")
+
+
+def test_selections_refuse_what_cannot_match(store: Store) -> None:
+    for bad in ({"year_from": 2022, "year_to": 2021}, {"status": "lost"}, {"agency": "a\x00"}):
+        with pytest.raises(InvalidSetting):
+            Selection(**bad)  # type: ignore[arg-type]
 
 
 def test_missing_reports_raise_not_found(store: Store) -> None:

@@ -43,7 +43,7 @@ def test_events_have_a_stable_id_and_the_ledgers_failure_terms() -> None:
     result = {"agency": "某局", "year": 2021, "version": 2, "sha256": "ab" * 32, "created": True}
     stored = events.succeeded("process-1", arguments, result)
     assert stored["id"] == "process-1:succeeded" and stored["type"] == "job.succeeded"
-    assert stored["report"]["url"] == "/reports/%E6%9F%90%E5%B1%80/2021?version=2"  # 某局
+    assert stored["report"]["url"] == f"/documents/{'ab' * 32}"  # by SHA-256, any agency
     assert stored["job"] == {"id": "process-1", **arguments, "url": "/jobs/process-1"}
     failed = events.failed("process-1", arguments, LimitExceeded("too many pages"))
     assert failed["id"] == "process-1:failed" and failed["report"] is None
@@ -52,8 +52,10 @@ def test_events_have_a_stable_id_and_the_ledgers_failure_terms() -> None:
         "exit_code": 9,
         "message": "too many pages",
     }
-    fragment = events.succeeded("process-2", arguments, {**result, "agency": None, "year": None})
-    assert fragment["report"]["url"] == "/reports/_unknown-agency/unknown-year?version=2"
+    unidentified = {**result, "agency": None, "year": None, "version": None, "sha256": "cd" * 32}
+    fragment = events.succeeded("process-2", arguments, unidentified)
+    assert fragment["report"]["url"] == f"/documents/{'cd' * 32}"
+    assert fragment["report"]["version"] is None
 
 
 def test_webhook_and_hook_settings() -> None:

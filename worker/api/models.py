@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from worker.ledger import JobView
-from worker.links import job_url, report_url
+from worker.links import document_url, job_url
 from worker.store import Stored
 
 
@@ -51,7 +51,7 @@ class JobError(BaseModel):
 class ReportRef(BaseModel):
     agency: str | None
     year: int | None
-    version: int | None
+    version: int | None  # None: an unidentified document
     url: str
 
 
@@ -74,13 +74,16 @@ class Job(BaseModel):
 class StoredVersion(BaseModel):
     agency: str | None
     year: int | None
-    version: int
+    version: int | None  # None: an unidentified document, a record of its own
+    status: Literal["complete", "needs_review", "fragment", "reviewed", "unidentified"]
     sha256: str
     filename: str
     method: str
     pages: int | None
     original: str
     timings: dict[str, float]
+    parser_version: int | None
+    gongkai_version: str | None
     created_at: datetime
     url: str
 
@@ -97,9 +100,7 @@ def accepted(job: str, sha256: str, filename: str, state: str) -> Accepted:
 
 
 def stored_version(stored: Stored) -> StoredVersion:
-    return StoredVersion(
-        **stored.as_json(), url=report_url(stored.agency, stored.year, stored.version)
-    )
+    return StoredVersion(**stored.as_json(), url=document_url(stored.sha256))
 
 
 def job(found: JobView) -> Job:
@@ -109,8 +110,8 @@ def job(found: JobView) -> Job:
             kind=found.error_kind, exit_code=found.exit_code, message=found.error_message
         )
     report = None
-    if found.state == "succeeded" and found.version is not None:
-        url = report_url(found.agency, found.year, found.version)
+    if found.state == "succeeded" and found.sha256 is not None:
+        url = document_url(found.sha256)
         report = ReportRef(agency=found.agency, year=found.year, version=found.version, url=url)
     return Job(
         id=found.task_id,

@@ -4,6 +4,11 @@ Each takes the app's settings and the store and ledger they name from `Services`
 once by `create_app`), so nothing here reads the environment.  Every endpoint but `/health`
 wants `Authorization: Bearer <token>` when the settings have a token, compared in constant
 time.  Reports are served with rule 5 (across years), as `gongkai results show` prints them.
+
+Every stored document is addressed by its SHA-256 (`/documents/{sha256}`), the links the
+answers give: that works for unidentified documents and for any agency name.  The paths by
+agency and year (`/reports/{agency}/{year}`) are there for names without a `/`, which no
+router can take in a path segment.
 """
 
 from __future__ import annotations
@@ -26,11 +31,22 @@ from worker.api import models
 from worker.api.errors import ApiError
 from worker.api.services import Services, wired
 from worker.media import media_type
+from worker.store import Stored
 
-Agency = Annotated[str, Path(pattern=r"^[^\x00-\x1f/\\]{1,400}$", description="as stored")]
-Year = Annotated[str, Path(pattern=r"^([0-9]{4}|unknown-year)$", examples=["2021"])]
+Agency = Annotated[
+    str, Path(pattern=r"^[^\x00-\x1f/]{1,400}$", description="as stored (with `/`: by sha256)")
+]
+Year = Annotated[int, Path(ge=1000, le=9999, examples=[2021])]
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="of the source file")]
 Version = Annotated[int | None, Query(ge=1, le=2**31, description="default: the latest")]
 YearFilter = Annotated[int | None, Query(ge=1000, le=9999)]
+AgencyFilter = Annotated[
+    str | None, Query(max_length=400, pattern=r"^[^\x00]*$", description="name contains")
+]
+StatusFilter = Annotated[
+    Literal["complete", "needs_review", "fragment", "reviewed", "unidentified"] | None,
+    Query(description="the review verdict, or unidentified (agency or year not read)"),
+]
 
 Wired = Annotated[Services, Depends(wired)]
 _bearer = HTTPBearer(auto_error=False, description="GONGKAI_API_TOKEN")
@@ -102,15 +118,23 @@ def job(job_id: Annotated[str, Path(max_length=200)], services: Wired) -> models
 @router.get("/reports", response_model=models.ReportPage, tags=["reports"])
 def reports(
     services: Wired,
-    agency: Annotated[str | None, Query(max_length=400, description="name contains")] = None,
-    year: YearFilter = None,
+    agency: AgencyFilter = None,
+    year: Annotated[int | None, Query(ge=1000, le=9999, description="one year")] = None,
+    year_from: YearFilter = None,
+    year_to: YearFilter = None,
+    status: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> models.ReportPage:
-    """The latest version of each stored report, by agency and year."""
-    found = services.store.listing(agency, year)
-    page = [models.stored_version(item) for item in found[offset : offset + limit]]
-    return models.ReportPage(total=len(found), limit=limit, offset=offset, items=page)
+    """The latest version of each stored report and every unidentified document, by agency,
+    year and status, ordered by agency and year (unread ones last); a page of them and how
+    many there are.  Each item links to its document by SHA-256."""
+    if year is not None:
+        year_from = year_to = year
+    selection = exports.select(agency, year_from, year_to, status)
+    total, found = services.store.page(selection, limit, offset)
+    page = [models.stored_version(item) for item in found]
+    return models.ReportPage(total=total, limit=limit, offset=offset, items=page)
 
 
 @router.get("/reports/{agency}/{year}", tags=["reports"])
@@ -127,16 +151,7 @@ def report(agency: Agency, year: Year, services: Wired, version: Version = None)
 )
 def source(agency: Agency, year: Year, services: Wired, version: Version = None) -> FileResponse:
     """The original file, with its media type (from its bytes) and its name."""
-    stored = services.store.version(agency, year, version)
-    path = services.settings.data_dir / stored.original
-    if not path.is_file():
-        raise ApiError(404, "not_found", f"the original of {agency} {year} is missing")
-    return FileResponse(
-        path,
-        media_type=media_type(path),
-        filename=stored.filename,
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-    )
+    return _original(services, services.store.version(agency, year, version))
 
 
 @router.get(
@@ -147,6 +162,46 @@ def source(agency: Agency, year: Year, services: Wired, version: Version = None)
 def history(agency: Agency, year: Year, services: Wired) -> list[models.StoredVersion]:
     """Every stored version of one report, oldest first."""
     return [models.stored_version(item) for item in services.store.history(agency, year)]
+
+
+@router.get("/documents/{sha256}", tags=["reports"])
+def document(sha256: Sha256, services: Wired) -> dict[str, Any]:
+    """The report of the stored document of these bytes (identified or not), with rule 5."""
+    return crossyear.served_document(services.store, sha256)
+
+
+@router.get(
+    "/documents/{sha256}/source",
+    tags=["reports"],
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def document_source(sha256: Sha256, services: Wired) -> FileResponse:
+    """The file of these bytes as received, with its media type and its name."""
+    return _original(services, services.store.document(sha256))
+
+
+@router.get(
+    "/documents/{sha256}/history",
+    response_model=list[models.StoredVersion],
+    tags=["reports"],
+)
+def document_history(sha256: Sha256, services: Wired) -> list[models.StoredVersion]:
+    """Every version of the report this document belongs to, oldest first (an unidentified
+    document: itself alone)."""
+    return [models.stored_version(item) for item in services.store.record(sha256)]
+
+
+def _original(services: Services, stored: Stored) -> FileResponse:
+    path = services.settings.data_dir / stored.original
+    if not path.is_file():
+        raise ApiError(404, "not_found", f"the original of {stored.sha256} is missing")
+    return FileResponse(
+        path,
+        media_type=media_type(path),
+        filename=stored.filename,
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )
 
 
 @router.get("/schema", tags=["reports"])
@@ -163,20 +218,23 @@ def schema() -> JSONResponse:
 async def export(
     services: Wired,
     kind: Annotated[str, Path(pattern=f"^({'|'.join(exports.FORMATS)})$")],
-    agency: Annotated[str | None, Query(max_length=400, description="name contains")] = None,
+    agency: AgencyFilter = None,
     year_from: YearFilter = None,
     year_to: YearFilter = None,
+    status: StatusFilter = None,
     headers: Literal["en", "zh"] = "en",
     bom: bool = False,
 ) -> StreamingResponse:
     """The latest version of each selected report: CSV or XLSX (a row per report, a column
     per contract cell) or JSON Lines (the reports themselves)."""
 
+    selection = exports.select(agency, year_from, year_to, status)
+
     def build() -> tempfile.SpooledTemporaryFile[bytes]:
-        found = services.store
-        selected = exports.select(found, agency, year_from, year_to)
+        """The whole export first (in memory up to 8 MB, then on disk), so that a failure
+        is an error answer rather than a cut-off file."""
         output = tempfile.SpooledTemporaryFile(8 << 20)  # noqa: SIM115 (closed after the response)
-        exports.write(kind, exports.items(found, selected), output, headers, bom)
+        exports.write(kind, exports.items(services.store, selection), output, headers, bom)
         output.seek(0)
         return output
 

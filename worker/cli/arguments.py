@@ -20,7 +20,7 @@ from worker.cli.services import (
     run_watch,
 )
 from worker.exports import FORMATS
-from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR
+from worker.status import STATUSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,25 +116,35 @@ def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None
     which = results.add_subparsers(title="commands", metavar="COMMAND", required=True)
     listing = which.add_parser(
         "list",
-        parents=[common],
-        help="the latest version of each stored report",
-        description="One line per (agency, year): its latest version, or every version.",
+        parents=[common, _selection_options()],
+        help="the latest version of each stored report, and the unidentified documents",
+        description="One line per report (agency and year): its latest version, or every "
+        "version; and one per unidentified document (agency or year not read: status "
+        "unidentified, addressed by its SHA-256).",
     )
-    listing.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains TEXT")
     listing.add_argument("--year", type=int, help="only reports of this year")
     listing.add_argument("--all-versions", action="store_true", help="every version")
     listing.add_argument("--json", action="store_true", help="a JSON array of objects")
     listing.set_defaults(run=run_results_list)
     key = argparse.ArgumentParser(add_help=False, parents=[common])
-    key.add_argument("agency", metavar="AGENCY", help=f"as stored; {UNKNOWN_AGENCY} if unread")
-    key.add_argument("year", metavar="YEAR", help=f"e.g. 2021; {UNKNOWN_YEAR} if unread")
+    key.add_argument("agency", nargs="?", metavar="AGENCY", help="as stored")
+    key.add_argument("year", nargs="?", type=int, metavar="YEAR", help="e.g. 2021")
+    key.add_argument(
+        "--sha", metavar="SHA256", help="the document of these bytes instead (unidentified too)"
+    )
     show = which.add_parser(
-        "show", parents=[key], help="print a stored report's JSON (the latest version)"
+        "show",
+        parents=[key],
+        usage="gongkai results show AGENCY YEAR [--version N] | --sha SHA256",
+        help="print a stored report's JSON (the latest version)",
     )
     show.add_argument("--version", type=int, metavar="N", help="version N instead of the latest")
     show.set_defaults(run=run_results_show)
     history = which.add_parser(
-        "history", parents=[key], help="every stored version of one report, oldest first"
+        "history",
+        parents=[key],
+        usage="gongkai results history AGENCY YEAR | --sha SHA256 [--json]",
+        help="every stored version of one report, oldest first, with the versions that read it",
     )
     history.add_argument("--json", action="store_true", help="a JSON array of objects")
     history.set_defaults(run=run_results_history)
@@ -180,10 +190,7 @@ def _add_archive_commands(commands: Any, common: argparse.ArgumentParser) -> Non
     serve.add_argument("--port", type=int, default=8000, help="port (8000)")
     serve.set_defaults(run=run_serve)
 
-    selection = argparse.ArgumentParser(add_help=False)
-    selection.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains it")
-    selection.add_argument("--year-from", type=int, metavar="N", help="only years from N on")
-    selection.add_argument("--year-to", type=int, metavar="N", help="only years up to N")
+    selection = _selection_options()
 
     export = commands.add_parser(
         "export",
@@ -213,6 +220,20 @@ def _add_archive_commands(commands: Any, common: argparse.ArgumentParser) -> Non
     bag.add_argument("--all", action="store_true", help="the latest version of every report")
     bag.add_argument("--version", type=int, metavar="N", help="version N instead of the latest")
     bag.set_defaults(run=run_bag)
+
+
+def _selection_options() -> argparse.ArgumentParser:
+    """Which documents a listing, an export or `bag --all` takes."""
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains it")
+    selection.add_argument("--year-from", type=int, metavar="N", help="only years from N on")
+    selection.add_argument("--year-to", type=int, metavar="N", help="only years up to N")
+    selection.add_argument(
+        "--status",
+        choices=STATUSES,
+        help="only this review verdict, or the unidentified documents",
+    )
+    return selection
 
 
 class _VersionAction(argparse.Action):

@@ -4,20 +4,20 @@ export, bag.  They import the worker's extras only when run."""
 from __future__ import annotations
 
 import argparse
-import io
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extract.errors import ExitCode, GongkaiError
 from worker.cli.parse import dumps
 from worker.errors import Unavailable
-from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, write_atomically
+from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, open_atomically
 
 if TYPE_CHECKING:
     from worker.settings import Settings
+    from worker.store import Stored
 
 EXTRAS = {
     **dict.fromkeys(("celery", "kombu", "sqlalchemy", "psycopg", "openpyxl", "bagit"), "worker"),
@@ -113,9 +113,11 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
 def run_results_list(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
 
-    found = store.of(settings).listing(args.agency, args.year, args.all_versions)
+    low, high = (args.year, args.year) if args.year is not None else (args.year_from, args.year_to)
+    selection = store.Selection(args.agency, low, high, args.status, args.all_versions)
+    found = store.of(settings).listing(selection)
     if args.json:
-        print(dumps([version.as_json() for version in found], pretty=True))
+        _print_json_array(version.as_json() for version in found)
     else:
         for version in found:
             print(_version_line(version, with_key=True))
@@ -125,9 +127,17 @@ def run_results_list(args: argparse.Namespace, settings: Settings) -> int:
 @_uses_services
 def run_results_show(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
-    from worker.crossyear import served
+    from worker.crossyear import served, served_document
 
-    print(dumps(served(store.of(settings), args.agency, args.year, args.version), pretty=True))
+    found = store.of(settings)
+    if args.sha is not None:
+        if args.agency is not None or args.version is not None:
+            return _usage("results show: AGENCY YEAR [--version N], or --sha SHA256 alone")
+        print(dumps(served_document(found, args.sha.lower()), pretty=True))
+        return ExitCode.ok
+    if args.agency is None or args.year is None:
+        return _usage("results show: AGENCY YEAR [--version N], or --sha SHA256")
+    print(dumps(served(found, args.agency, args.year, args.version), pretty=True))
     return ExitCode.ok
 
 
@@ -135,12 +145,20 @@ def run_results_show(args: argparse.Namespace, settings: Settings) -> int:
 def run_results_history(args: argparse.Namespace, settings: Settings) -> int:
     from worker import store
 
-    versions = store.of(settings).history(args.agency, args.year)
+    found = store.of(settings)
+    if args.sha is not None:
+        if args.agency is not None:
+            return _usage("results history: AGENCY YEAR, or --sha SHA256 alone")
+        versions = found.record(args.sha.lower())
+    elif args.agency is None or args.year is None:
+        return _usage("results history: AGENCY YEAR, or --sha SHA256")
+    else:
+        versions = found.history(args.agency, args.year)
     if args.json:
         print(dumps([version.as_json() for version in versions], pretty=True))
     else:
         for version in versions:
-            print(_version_line(version, with_key=False))
+            print(_version_line(version, with_key=False, with_parser=True))
     return ExitCode.ok
 
 
@@ -192,17 +210,18 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 @_uses_services
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Written as the reports are read, to stdout or to a temporary sibling of --out that
+    takes its name once complete; memory holds a batch of reports, not all of them."""
     from worker import exports, store
 
-    found = store.of(settings)
-    selected = exports.select(found, args.agency, args.year_from, args.year_to)
-    output = io.BytesIO()
-    exports.write(args.format, exports.items(found, selected), output, args.headers, args.bom)
+    selection = exports.select(args.agency, args.year_from, args.year_to, args.status)
+    found = exports.items(store.of(settings), selection)
     if args.out is None:
-        sys.stdout.buffer.write(output.getvalue())
+        exports.write(args.format, found, sys.stdout.buffer, args.headers, args.bom)
         sys.stdout.flush()
     else:
-        write_atomically(args.out, output.getvalue())
+        with open_atomically(args.out) as output:
+            exports.write(args.format, found, output, args.headers, args.bom)
     return ExitCode.ok
 
 
@@ -214,7 +233,8 @@ def run_bag(args: argparse.Namespace, settings: Settings) -> int:
     if args.all:
         if len(args.targets) != 1 or args.version:
             return _usage("bag --all: one DIR, and the selection as options (no --version)")
-        selected = exports.select(found, args.agency, args.year_from, args.year_to)
+        selection = exports.select(args.agency, args.year_from, args.year_to, args.status)
+        selected = list(found.listing(selection))
     elif len(args.targets) != 3 or args.agency or args.year_from or args.year_to:
         return _usage("bag: AGENCY YEAR DIR, or --all DIR with --agency/--year-from/--year-to")
     else:
@@ -232,14 +252,28 @@ def _usage(message: str) -> int:
     return ExitCode.usage
 
 
-def _version_line(version: Any, with_key: bool) -> str:
-    """One stored version, the free-text columns (agency, file name) last."""
+def _version_line(version: Stored, with_key: bool, with_parser: bool = False) -> str:
+    """One stored document, the free-text columns (agency, file name) last; an unidentified
+    one shows its whole SHA-256, which is how it is addressed (`results show --sha`)."""
     when = version.created_at.isoformat(timespec="seconds")
-    key = ""
+    number = f"v{version.version}" if version.identified else "-"
+    sha = version.sha256 if not version.identified else version.sha256[:12]
+    columns = [f"{number:<4}", when, f"{version.status:<12}", f"{version.method:<5}"]
+    if with_parser:
+        parser = "?" if version.parser_version is None else str(version.parser_version)
+        columns.append(f"parser {parser:<3}  gongkai {version.gongkai_version or '?':<8}")
+    columns.append(sha)
     if with_key:
         year = UNKNOWN_YEAR if version.year is None else version.year
-        key = f"{year!s:<12}  {version.agency or UNKNOWN_AGENCY}  "
-    return (
-        f"v{version.version:<3}  {when}  {version.method:<5}  {version.sha256[:12]}  "
-        f"{key}{version.filename}"
-    )
+        columns += [f"{year!s:<12}", version.agency or UNKNOWN_AGENCY]
+    return "  ".join([*columns, version.filename])
+
+
+def _print_json_array(items: Iterable[dict[str, Any]]) -> None:
+    """The JSON array `dumps(list(items), pretty=True)` would print, printed an item at a
+    time as the store hands them out."""
+    separator = "[\n  "
+    for item in items:
+        print(separator + dumps(item, pretty=True).replace("\n", "\n  "), end="")
+        separator = ",\n  "
+    print("[]" if separator.startswith("[") else "\n]")
