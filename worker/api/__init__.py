@@ -13,6 +13,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
 
+from worker import desk
 from worker.api import errors
 from worker.api.errors import BodyLimit
 from worker.api.routes import open_routes, router
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     errors.install(app)
     app.state.services = Services.of(settings)
+    desk.install(app, settings)
     return app
 
 
