@@ -22,6 +22,8 @@ from paths import DEVSET, ROOT
 from bench.paper import Sheet
 from bench.render import report_blocks
 from bench.variants import ACTIVE_WIDTHS, APPLICATION_WIDTHS, REVIEW_WIDTHS
+from worker import store as stores
+from worker.settings import load
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -184,3 +186,21 @@ def test_a_redirect_after_login_stays_on_the_site(desk: LiveApi) -> None:
                 "/login", data={"name": "x", "token": TOKEN, "nonce": nonce, "next": target}
             )
             assert answer.headers["location"] == "/desk"
+
+
+def test_an_agency_named_like_markup_is_shown_as_text(page: Any, desk: LiveApi) -> None:
+    store = stores.of(load(desk.env))
+    (scan,) = [item for item in store.listing() if item.filename == "dev-14.png"]
+    report = store.report_by_sha(scan.sha256)
+    report["agency"] = "<script>window.pwned=1</script><b>局</b>"
+    report["source"] = {**report["source"], "sha256": "f" * 64}
+    store.save(report, filename="markup.png", original=scan.original, timings={})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    log_in(page)
+    link = page.get_by_role("link", name="<script>window.pwned=1</script><b>局</b>")
+    assert link.count() == 1
+    link.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("<script>")
+    assert page.evaluate("window.pwned") is None and dialogs == []
