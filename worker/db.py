@@ -18,6 +18,11 @@ from sqlalchemy.orm import DeclarativeBase
 from worker import migrations
 
 _engines: dict[str, Engine] = {}
+CONNECT_TIMEOUT = 10
+"""Seconds to reach a PostgreSQL server: one that accepts but never answers fails instead
+of hanging a command."""
+STATEMENT_TIMEOUT_MS = 120_000
+"""A statement stuck longer (on a lock, a wedged server) is cancelled by the server."""
 
 
 class Base(DeclarativeBase):
@@ -46,7 +51,15 @@ def _create(url: str) -> Engine:
         created = create_engine(url, connect_args={"timeout": 30})
         event.listen(created, "connect", _sqlite_pragmas)
     else:
-        created = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        timeouts: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql":
+            if "connect_timeout" not in parsed.query:  # in the URL: the migrations' engine too
+                parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
+            if "options" not in parsed.query:
+                timeouts["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+        created = create_engine(
+            parsed, pool_pre_ping=True, pool_size=2, max_overflow=4, connect_args=timeouts
+        )
     migrations.ensure(created)
     return created
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,29 @@ def test_watch_once_with_the_broker_away_keeps_the_file_in_the_spool(
     assert len(list((tmp_path / "data" / "spool").glob("*/dev-01.pdf"))) == 1
     (job,) = json.loads(gongkai(env, "jobs", "--json").stdout)
     assert (job["filename"], job["state"]) == ("dev-01.pdf", "spooled")
+
+
+@pytest.fixture
+def silent_database() -> Iterator[str]:
+    """A PostgreSQL URL whose server accepts connections and never says a word."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # the kernel completes the handshakes; nobody reads
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/gongkai"
+
+
+@pytest.mark.parametrize("command", [["jobs"], ["watch", "--once", "INBOX"]])
+def test_a_database_that_never_answers_fails_the_command_instead_of_hanging(
+    tmp_path: Path, env: dict[str, str], silent_database: str, command: list[str]
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    args = [str(inbox) if arg == "INBOX" else arg for arg in command]
+    started = time.monotonic()
+
+    done = gongkai({**env, "GONGKAI_DATABASE_URL": silent_database}, *args)
+
+    assert time.monotonic() - started < 60
+    assert done.returncode == ExitCode.unavailable
+    assert done.stderr.startswith(f"gongkai: cannot use the database {silent_database}: ")
+    assert len(done.stderr.splitlines()) == 1

@@ -86,7 +86,7 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
 
     from worker.watch import build
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_to_stderr()
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # tasks.enqueue says less
     watcher = build(args.inbox, settings)
     stop = threading.Event()
@@ -199,11 +199,9 @@ def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
 
 @_uses_services
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
-
     from worker.api import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _log_to_stderr()
     serve(args.host, args.port, settings)
     return ExitCode.ok
 
@@ -245,6 +243,15 @@ def run_bag(args: argparse.Namespace, settings: Settings) -> int:
         made = bags.make(found, settings.data_dir, stored, target)
         print(made if made is not None else f"{target / bags.bag_name(stored)} (exists)")
     return ExitCode.ok
+
+
+def _log_to_stderr() -> None:
+    """INFO lines of the long-running commands; Alembic's set-up chatter (the schema is
+    checked on first use of the database) is left out."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _usage(message: str) -> int:
