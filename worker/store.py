@@ -346,7 +346,6 @@ class Store:
             result = session.scalars(query.execution_options(yield_per=_BATCH))
             for rows in result.partitions():
                 yield [(_stored(row), _loads(row.report_text)) for row in rows]
-                session.expunge_all()
 
     @staticmethod
     def _by_sha(session: Session, sha256: str) -> Document | None:

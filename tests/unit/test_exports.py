@@ -86,6 +86,15 @@ def test_selections_by_agency_and_year_range(store: Store) -> None:
         exports.select(year_from=2022, year_to=2021)
 
 
+def test_exports_read_in_batches_give_what_one_batch_gives(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = {kind: _export(store, kind) for kind in ("csv", "jsonl")}
+    monkeypatch.setattr("worker.store._BATCH", 1)
+    assert {kind: _export(store, kind) for kind in ("csv", "jsonl")} == whole
+    assert [v.year for v in store.listing()] == [2022, 2020, 2021]
+
+
 def test_csv_cells_formulas_and_bom(store: Store) -> None:
     text = _export(store, "csv", agency="甲市", year_to=2020).decode()
     header, row = list(csv.reader(io.StringIO(text)))

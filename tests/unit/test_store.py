@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from extract.errors import ExitCode
 from extract.version import PARSER_VERSION
 from worker import db
-from worker.errors import InvalidSetting, NotFound
+from worker.errors import InvalidSetting, NotFound, StoreConflict
 from worker.ledger import Ledger
 from worker.status import UNIDENTIFIED
 from worker.store import Selection, Store
@@ -143,3 +144,17 @@ def test_the_ledger_keeps_one_row_per_task_and_counts_starts(engine_url: str) ->
     assert [j.task_id for j in ledger.jobs(sha256="bbb")] == ["t2"]
     assert ledger.job("nope") is None
     assert job.as_json()["updated_at"].endswith("+00:00")
+
+
+def test_a_writer_that_loses_every_race_gets_a_transient_conflict(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.tasks import TRANSIENT
+
+    _save(store, _report("某市某局", 2021, "a"))
+    # As if another writer stored the same bytes just before each attempt's insert.
+    monkeypatch.setattr(Store, "_by_sha", staticmethod(lambda session, sha256: None))
+    with pytest.raises(StoreConflict) as raised:
+        _save(store, _report("某市某局", 2021, "a"))
+    assert isinstance(raised.value, TRANSIENT)  # the task retries it, never fails the file
+    assert raised.value.exit_code == ExitCode.unavailable
