@@ -8,6 +8,11 @@ is not repeated across columns and rowspan is not copied into the rows below, be
 would look like a second printed value to the parser.  A table that holds another table is
 page layout, not data (old government sites wrap the whole article in one): its cells are
 walked like the page around it, so the inner tables' rows land in place.
+
+The tree is built under the markup limits: a page past GONGKAI_MAX_MARKUP_MB is not parsed,
+and the parser stops at the element past GONGKAI_MAX_ELEMENTS (each costs a tree node and
+may make a row) or nested deeper than GONGKAI_MAX_DEPTH (the walks below are recursive:
+100,000 nested elements would end in a RecursionError).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from extract.document import Cell, Document, Page, Row
+from extract.errors import LimitExceeded
 from extract.normalize import decode_text, normalize_space
+from extract.options import DEFAULTS, MEGABYTE, ReadOptions
 
 _SKIPPED = frozenset({"script", "style", "head", "nav", "noscript", "template", "xml"})
 _VOID = frozenset(
@@ -77,12 +84,16 @@ class _Element:
 
 
 class _TreeBuilder(HTMLParser):
-    """Builds an element tree, closing the elements HTML lets authors leave open."""
+    """Builds an element tree, closing the elements HTML lets authors leave open, and
+    refusing more elements than `max_elements` or nesting deeper than `max_depth`."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_elements: int, max_depth: int) -> None:
         super().__init__(convert_charrefs=True)
         self.root = _Element("#root")
         self._open: list[_Element] = [self.root]
+        self._max_elements = max_elements
+        self._elements = 0
+        self._max_depth = max_depth
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _IMPLIED_END:
@@ -94,10 +105,20 @@ class _TreeBuilder(HTMLParser):
                     break
                 if open_tag in boundary:
                     break
+        self._elements += 1
+        if self._elements > self._max_elements:
+            raise LimitExceeded(
+                f"the HTML has more than {self._max_elements} elements (GONGKAI_MAX_ELEMENTS)"
+            )
         element = _Element(tag, attrs={name: value or "" for name, value in attrs})
         self._open[-1].children.append(element)
         if tag not in _VOID:
             self._open.append(element)
+            if len(self._open) - 1 > self._max_depth:
+                raise LimitExceeded(
+                    f"the HTML nests elements deeper than {self._max_depth} levels "
+                    "(GONGKAI_MAX_DEPTH)"
+                )
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -164,16 +185,23 @@ class _RowWriter:
                 self._tables = index + 1
 
 
-def read_html(path: Path, sha256: str) -> Document:
+def read_html(path: Path, sha256: str, options: ReadOptions = DEFAULTS) -> Document:
     """Read a saved web page into a one-page Document of prose and table rows."""
-    page = Page(number=1, rows=html_rows(_decode(path.read_bytes())), method="plain")
+    data = path.read_bytes()
+    limit = options.max_markup_bytes
+    if len(data) > limit:
+        raise LimitExceeded(
+            f"the web page is {len(data) / MEGABYTE:.1f} MB, over the {limit / MEGABYTE:g} MB "
+            "limit (GONGKAI_MAX_MARKUP_MB)"
+        )
+    page = Page(number=1, rows=html_rows(_decode(data), options), method="plain")
     return Document(filename=path.name, sha256=sha256, pages=[page])
 
 
-def html_rows(markup: str) -> list[Row]:
+def html_rows(markup: str, options: ReadOptions = DEFAULTS) -> list[Row]:
     """The prose and table rows of HTML text: a whole page, or a fragment such as the
     `<table>` blocks markdown converters embed.  Tables are numbered from 0."""
-    builder = _TreeBuilder()
+    builder = _TreeBuilder(options.max_elements, options.max_depth)
     builder.feed(markup)
     builder.close()
     writer = _RowWriter()

@@ -27,6 +27,17 @@ class ReadOptions:
     """Seconds one page's OCR may take before the document fails."""
     max_pixels: int = 100_000_000
     """Largest page image decoded or rendered (decompression bombs)."""
+    max_markup_bytes: int = 16 * MEGABYTE
+    """Largest markup read: a web page's bytes, a .docx's inflated document.xml
+    (GONGKAI_MAX_MARKUP_MB).  A .docx of 1 MB can inflate to gigabytes; real reports'
+    markup is a few megabytes."""
+    max_elements: int = 200_000
+    """Most elements in a web page or a .docx's XML (GONGKAI_MAX_ELEMENTS): each costs a
+    tree node and may make a row, so this bounds memory and time where bytes cannot (16 MB
+    of `<p>1` is four million rows); a real report has some ten thousand."""
+    max_depth: int = 256
+    """Deepest nesting of elements in a web page or a .docx's XML (GONGKAI_MAX_DEPTH): the
+    readers walk their trees recursively, and no real report comes near it."""
     tesseract: str = "tesseract"
     """The Tesseract binary (the fault-injection tests name a script that crashes or hangs)."""
 

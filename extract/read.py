@@ -74,10 +74,13 @@ class Reader:
     media_type: str | None
     """None: it depends on the bytes (PNG, JPEG, TIFF… for images)."""
     function: str
-    """`module:function`, called with (path, sha256), and for paged inputs also with the
-    options and the page counter."""
+    """`module:function`, called with (path, sha256), for limited inputs also with the
+    options, for paged ones with the options and the page counter."""
     paged: bool = False
     """PDFs and images: pages that may be OCR'd, under the page limit."""
+    limited: bool = False
+    """Web pages and .docx: trees built under the markup limits (size, nesting), so the
+    function also gets the options."""
 
     def read(
         self, path: Path, sha256: str, options: ReadOptions, on_page: PageDone | None
@@ -86,6 +89,8 @@ class Reader:
         function = getattr(importlib.import_module(module), name)
         if self.paged:
             return cast(Document, function(path, sha256, options, on_page))
+        if self.limited:
+            return cast(Document, function(path, sha256, options))
         return cast(Document, function(path, sha256))
 
 
@@ -98,8 +103,9 @@ READERS: dict[str, Reader] = {
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "extract.docx:read_docx",
+            limited=True,
         ),
-        Reader("html", "text/html", "extract.html:read_html"),
+        Reader("html", "text/html", "extract.html:read_html", limited=True),
         Reader("markdown", "text/markdown", "extract.markdown:read_markdown"),
         Reader("text", "text/plain", "extract.text:read_text"),
     )

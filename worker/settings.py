@@ -122,8 +122,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(
         5,
         ge=0,
-        description="retries of a task after a transient error (broker, database, disk) or a "
-        "lost worker process, with exponential backoff (default 5)",
+        description="retries of a task whose worker process died (killed, out of memory, a "
+        "crash) before its file goes to failed/; waits for the database, broker or disk spend "
+        "none (default 5)",
     )
     watch_interval: float = Field(
         2.0, ge=0.05, description="seconds between two scans of the watched folder (default 2)"
@@ -195,6 +196,26 @@ class Settings(BaseSettings):
         gt=0,
         description="largest page image decoded or rendered, checked before decoding (default 100)",
     )
+    max_markup_mb: float = Field(
+        16.0,
+        gt=0,
+        description="largest markup read, in megabytes: a web page, or the XML a Word .docx "
+        "inflates to (its word/document.xml, by its declared size and by what is actually "
+        "inflated); a .docx of 1 MB can inflate to gigabytes (default 16)",
+    )
+    max_elements: int = Field(
+        200_000,
+        ge=1000,
+        description="most elements in a web page or a .docx's XML; each costs memory and may "
+        "make a row, and a real report has some ten thousand (default 200000)",
+    )
+    max_depth: int = Field(
+        256,
+        ge=16,
+        le=512,
+        description="deepest nesting of elements in a web page or a .docx's XML (default 256, "
+        "at most 512: the readers walk the tree recursively)",
+    )
     tesseract: str = Field(
         "tesseract",
         description="the Tesseract binary to run (default `tesseract` on the PATH)",
@@ -253,6 +274,9 @@ class Settings(BaseSettings):
             ocr_dpi=self.ocr_dpi,
             ocr_page_timeout=self.ocr_timeout,
             max_pixels=int(self.max_megapixels * 1_000_000),
+            max_markup_bytes=int(self.max_markup_mb * MEGABYTE),
+            max_elements=self.max_elements,
+            max_depth=self.max_depth,
             tesseract=self.tesseract,
         )
 
@@ -308,4 +332,6 @@ def _explain(error: ValidationError, values: Mapping[str, Any]) -> str:
     if kind in ("greater_than_equal", "greater_than"):
         limit = context.get("ge", context.get("gt"))
         return f"{shown} must be {'at least' if kind.endswith('equal') else 'above'} {limit:g}"
+    if kind == "less_than_equal":
+        return f"{shown} must be at most {context['le']:g}"
     return f"{shown}: {str(problem['msg']).removeprefix('Value error, ')}"

@@ -1,7 +1,9 @@
-"""The .docx reader on documents built here with zipfile: merges, order, damaged files."""
+"""The .docx reader on documents built here with zipfile: merges, order, damaged files, and
+the limits on what document.xml may inflate to."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -9,7 +11,8 @@ import pytest
 
 from extract.document import Row
 from extract.docx import read_docx
-from extract.errors import CorruptFile
+from extract.errors import CorruptFile, EncryptedFile, LimitExceeded, UnsupportedInput
+from extract.options import ReadOptions
 
 _NS = (
     'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
@@ -25,13 +28,13 @@ def _tc(text: str, properties: str = "") -> str:
     return f"<w:tc><w:tcPr>{properties}</w:tcPr>{_p(text) if text else '<w:p/>'}</w:tc>"
 
 
-def _write(tmp_path: Path, body: str) -> Path:
+def _write(tmp_path: Path, body: str, prolog: str = "") -> Path:
     path = tmp_path / "report.docx"
-    with zipfile.ZipFile(path, "w") as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr(
             "word/document.xml",
-            f'<?xml version="1.0"?><w:document {_NS}><w:body>{body}</w:body></w:document>',
+            f'<?xml version="1.0"?>{prolog}<w:document {_NS}><w:body>{body}</w:body></w:document>',
         )
     return path
 
@@ -110,4 +113,53 @@ def test_malformed_xml_is_corrupt(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("word/document.xml", "<w:document")
     with pytest.raises(CorruptFile):
+        read_docx(path, "0" * 64)
+
+
+def test_document_xml_declared_past_the_markup_limit_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, _p("行政许可") * 30_000)  # 1.4 MB of XML, 10 KB zipped
+    assert path.stat().st_size < 20_000
+    with pytest.raises(LimitExceeded, match=r"inflates to 1\.\d MB, over the 1 MB limit "):
+        read_docx(path, "0" * 64, ReadOptions(max_markup_bytes=1024 * 1024))
+    assert len(_rows(path)) == 30_000  # under the default limit
+
+
+def test_more_elements_than_the_limit_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "<w:p/>" * 200_001)  # 1.2 MB of XML
+    with pytest.raises(LimitExceeded, match=r"more than 200000 elements \(GONGKAI_MAX_ELEMENTS\)"):
+        read_docx(path, "0" * 64)
+    assert _rows(_write(tmp_path, "<w:p/>" * 199_990)) == []  # with w:document and w:body
+
+
+def test_nesting_past_the_depth_limit_is_refused(tmp_path: Path) -> None:
+    deep = "<w:customXml>" * 100_000 + _p("行政许可") + "</w:customXml>" * 100_000
+    with pytest.raises(LimitExceeded, match=r"deeper than 256 levels \(GONGKAI_MAX_DEPTH\)"):
+        read_docx(_write(tmp_path, deep), "0" * 64)
+
+
+def test_nesting_up_to_the_depth_limit_still_reads(tmp_path: Path) -> None:
+    nested = "<w:customXml>" * 240 + _p("行政许可") + "</w:customXml>" * 240
+    assert _cells(_rows(_write(tmp_path, nested))) == [["行政许可"]]
+
+
+def test_a_dtd_is_refused_before_its_entities_expand(tmp_path: Path) -> None:
+    dtd = '<!DOCTYPE w:document [<!ENTITY a "行政许可行政许可">]>'
+    path = _write(tmp_path, "<w:p><w:r><w:t>&a;&a;</w:t></w:r></w:p>", prolog=dtd)
+    with pytest.raises(UnsupportedInput, match="declares a DTD"):
+        read_docx(path, "0" * 64)
+
+
+def test_an_encrypted_document_xml_is_encrypted(tmp_path: Path) -> None:
+    path = _write(tmp_path, _p("行政许可"))
+    data = bytearray(path.read_bytes())
+    # The flag a password-protected entry carries, in its local and its central header.
+    for header, name_at, flags_at in ((b"PK\x03\x04", 30, 6), (b"PK\x01\x02", 46, 8)):
+        at = next(
+            found.start() - name_at
+            for found in re.finditer(rb"word/document\.xml", data)
+            if data[found.start() - name_at :].startswith(header)
+        )
+        data[at + flags_at] |= 0x1
+    path.write_bytes(bytes(data))
+    with pytest.raises(EncryptedFile, match="encrypted"):
         read_docx(path, "0" * 64)

@@ -1,4 +1,5 @@
-"""The web-page reader: merged cells stay single, noise is skipped, charsets are honoured."""
+"""The web-page reader: merged cells stay single, noise is skipped, charsets are honoured,
+and pages past the markup limits are refused."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from extract.document import Row
-from extract.html import read_html
+from extract.errors import LimitExceeded
+from extract.html import html_rows, read_html
+from extract.options import ReadOptions
 from extract.read import sniff
 
 
@@ -155,3 +158,44 @@ def test_only_single_characters_apart_make_one_number(tmp_path: Path, cell: str,
     assert _cells(_read(tmp_path, f"<table><tr><td>规章</td><td>{cell}</td></tr></table>")) == [
         ["规章", text]
     ]
+
+
+def test_nesting_past_the_depth_limit_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    page = "<html><body>" + "<div>" * 100_000 + "申请" + "</div>" * 100_000 + "</body></html>"
+    path = tmp_path / "deep.html"
+    path.write_text(page, encoding="utf-8")
+    with pytest.raises(LimitExceeded, match=r"deeper than 256 levels \(GONGKAI_MAX_DEPTH\)"):
+        read_html(path, "0" * 64)
+
+
+def test_nesting_up_to_the_depth_limit_still_reads(tmp_path: Path) -> None:
+    table = "<table><tr><td>予以公开</td><td>5</td></tr></table>"
+    nested = (
+        "<div>" * 250 + table + "</div>" * 250
+    )  # html, body, 250 divs, table, tr, td: 255 levels
+    assert _cells(_read(tmp_path, f"<html><body>{nested}</body></html>")) == [["予以公开", "5"]]
+    with pytest.raises(LimitExceeded, match="deeper than 100 levels"):
+        read_html(tmp_path / "page.html", "0" * 64, ReadOptions(max_depth=100))
+
+
+def test_embedded_html_is_read_under_the_same_depth_limit() -> None:
+    with pytest.raises(LimitExceeded, match="GONGKAI_MAX_DEPTH"):
+        html_rows("<table><tr><td>" + "<span>" * 1000 + "1</td></tr></table>")
+
+
+def test_more_elements_than_the_limit_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dense.html"
+    path.write_text("<html><body>" + "<p>1" * 200_000 + "</body></html>", "utf-8")
+    with pytest.raises(LimitExceeded, match=r"more than 200000 elements \(GONGKAI_MAX_ELEMENTS\)"):
+        read_html(path, "0" * 64)
+    assert (
+        len(read_html(path, "0" * 64, ReadOptions(max_elements=200_002)).pages[0].rows) == 200_000
+    )
+
+
+def test_a_page_past_the_markup_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "big.html"
+    path.write_text("<html><body>" + "<p>申请</p>" * 100_000 + "</body></html>", "utf-8")
+    with pytest.raises(LimitExceeded, match=r"over the 1 MB limit \(GONGKAI_MAX_MARKUP_MB\)"):
+        read_html(path, "0" * 64, ReadOptions(max_markup_bytes=1024 * 1024))
+    assert read_html(path, "0" * 64).pages[0].rows

@@ -54,6 +54,7 @@ def test_time_limits_keep_the_visibility_timeout_above_the_hard_limit() -> None:
         ("GONGKAI_CONCURRENCY", "two", "GONGKAI_CONCURRENCY='two' is not a whole number"),
         ("GONGKAI_MAX_MEMORY_MB", "0", "GONGKAI_MAX_MEMORY_MB='0' must be at least 1"),
         ("GONGKAI_WATCH_SETTLE", "-1", "GONGKAI_WATCH_SETTLE='-1' must be at least 0"),
+        ("GONGKAI_MAX_DEPTH", "5000", "GONGKAI_MAX_DEPTH='5000' must be at most 512"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str, message: str) -> None:
@@ -83,6 +84,26 @@ def test_the_readers_get_their_limits_from_the_settings(tmp_path: Path) -> None:
     assert options.max_file_bytes == 2 * 1024 * 1024 and options.ocr_page_timeout == 7.5
     assert options.tesseract == "/t" and options.jobs == 3
     assert settings.load({"GONGKAI_OCR_JOBS": "1"}).read_options(ocr_jobs=3).jobs == 1
+
+
+def test_the_markup_limits_reach_the_readers() -> None:
+    limits = {
+        "GONGKAI_MAX_MARKUP_MB": "4",
+        "GONGKAI_MAX_ELEMENTS": "5000",
+        "GONGKAI_MAX_DEPTH": "64",
+    }
+    options = settings.load(limits).read_options()
+    assert (options.max_markup_bytes, options.max_elements, options.max_depth) == (
+        4 * 1024 * 1024,
+        5000,
+        64,
+    )
+    defaults = settings.load({}).read_options()
+    assert (defaults.max_markup_bytes, defaults.max_elements, defaults.max_depth) == (
+        16 * 1024 * 1024,
+        200_000,
+        256,
+    )
 
 
 def test_only_the_settings_read_the_environment() -> None:
