@@ -8,7 +8,9 @@ embedded mode; a delivery that cannot even be handed over is logged and dropped.
 
 Each event has a stable `id` (`<job id>:<state>`): a document processed again after a
 lost acknowledgement sends its event again with the same id, so receivers deduplicate
-on it.  At-least-once, as every queue-backed webhook system is.
+on it.  At-least-once, as every queue-backed webhook system is.  A duplicate (bytes stored
+before from another file) is told as `job.duplicate`, with the document stored before; the
+hook runs only for a job that stored its document.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from celery import shared_task
 
@@ -31,11 +34,12 @@ _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-even
 
 
 def succeeded(job: str, arguments: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
-    """The event of a stored document; `result` is what the process task returned."""
+    """The event of a stored document (or, for a duplicate, of the one stored before);
+    `result` is what the process task returned."""
     agency, year, version = result.get("agency"), result.get("year"), result.get("version")
     return _event(
         job,
-        "succeeded",
+        "duplicate" if result.get("duplicate") else "succeeded",
         arguments,
         report={
             "agency": agency,
@@ -68,13 +72,14 @@ def dispatch_finished(
 def dispatch(event: dict[str, Any]) -> None:
     """Hand the event to its webhooks and, for a stored report, to the hook."""
     current = settings.current()
-    hook = bool(current.post_process_command) and event["report"] is not None
+    hook = bool(current.post_process_command) and event["type"] == "job.succeeded"
     if not current.webhook_urls and not hook:
         return
     body = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     try:
         for url in current.webhook_urls:
-            arguments = {"url": url, "body": body, "event": event["type"], "delivery": event["id"]}
+            delivery = quote(event["id"], safe=":")  # a header: the file name made ASCII
+            arguments = {"url": url, "body": body, "event": event["type"], "delivery": delivery}
             if current.embedded:
                 _background.submit(_deliver, **arguments)
             else:

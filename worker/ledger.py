@@ -4,11 +4,12 @@ Flower forgets on restart and the Redis result backend expires; the ledger is in
 store's database, so `gongkai jobs` can say what happened to a file weeks later: queued
 (before_task_publish, in whichever process enqueued; spooled if the broker then refused
 it), started (task_prerun, with worker
-and pid), progress (from the task), retrying, succeeded (task_postrun) or failed
-(task_failure, with the same kind, exit code and message as `failed/<name>.error.json`).
-The task id derives from the file's SHA-256, so a redelivered or re-enqueued document
-updates its row instead of adding one.  Embedded mode fires the same signals, except
-publishing, which `worker.tasks.enqueue` records directly.
+and pid), progress (from the task), retrying, succeeded (with the stored document),
+duplicate (its bytes were stored from another file: the stored document's agency, year and
+version) or failed (task_failure, with the same kind, exit code and message as
+`failed/<name>.error.json`).  A job's id is its spooled file's (`worker.spool`), so a
+redelivered or re-enqueued document updates its row instead of adding one.  Embedded mode
+fires the same signals, except publishing, which `worker.tasks.enqueue` records directly.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from worker import db, settings
 from worker.failure import describe
 
-STATES = ("spooled", "queued", "started", "progress", "retrying", "succeeded", "failed")
+FINAL = ("succeeded", "duplicate", "failed")
+STATES = ("spooled", "queued", "started", "progress", "retrying", *FINAL)
 
 
 class Job(db.Base):
@@ -189,11 +191,12 @@ def _retrying(request: Any, reason: Any, **_: Any) -> None:
 
 
 def record_finished(task_id: str, result: dict[str, Any], exception: BaseException | None) -> None:
-    """The job's end: succeeded with its report's key, or failed with the kind and code."""
+    """The job's end: succeeded with the document it stored, duplicate with the document
+    stored before from the same bytes, or failed with the kind and code."""
     if exception is None:
         current().record(
             task_id,
-            "succeeded",
+            "duplicate" if result.get("duplicate") else "succeeded",
             agency=result.get("agency"),
             year=result.get("year"),
             version=result.get("version"),

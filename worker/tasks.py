@@ -1,8 +1,9 @@
 """The one task: a spooled document → extract → parse → validate → store → processed/.
 
-One task per document, named from the SHA-256 of its bytes (`task_id`), so a redelivered
-or retried task keeps its ledger row, and running it again is harmless: the store returns
-the version already saved for those bytes, and a file already moved is not moved again.
+One task per spooled file, its id the file's job id (`worker.spool`), so a redelivered or
+retried task keeps its ledger row, and running it again is harmless: the store returns the
+document already saved for those bytes, and a file already moved is not moved again.  The
+same bytes from another file are a duplicate: set aside in duplicates/, not stored again.
 Transient errors (broker, database, disk) are retried with exponential backoff; a file
 that cannot be parsed (any GongkaiError) is never retried, it goes to failed/ at once.
 
@@ -14,7 +15,6 @@ ones a worker runs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import random
@@ -25,6 +25,7 @@ from typing import Any
 
 from celery import Task, signals
 from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extract.errors import FileAccess, GongkaiError
@@ -34,7 +35,7 @@ from worker.errors import StoreConflict
 from worker.failure import PROCESS_TASK
 from worker.settings import current
 from worker.spool import Folders
-from worker.store import Store
+from worker.store import Document, Store
 
 TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError, StoreConflict)
 """Errors that a later attempt can get past: connections, locks, a full or busy disk, other
@@ -45,34 +46,41 @@ PROGRESS_EVERY = 1.0  # seconds between two progress reports of one task
 log = logging.getLogger(__name__)
 
 
-def task_id(sha256: str, filename: str) -> str:
-    """`process-<sha256>-<name digest>`: stable across redeliveries and retries of one
-    spooled file; duplicates of the same bytes get a task (and a ledger row) each."""
-    return f"process-{sha256}-{hashlib.sha256(filename.encode()).hexdigest()[:12]}"
-
-
 def enqueue(spooled: Path) -> str:
-    """Queue a spooled file (spool/<sha256>/<name>), or process it now in embedded mode."""
+    """Queue a spooled file (spool/<sha256>/<name>) as its job, or process it now in
+    embedded mode; returns the job id."""
+    settings = current()
+    job = Folders(settings.data_dir).job(spooled)
     kwargs = {"sha256": spooled.parent.name, "filename": spooled.name}
-    job = task_id(**kwargs)
-    if current().embedded:
+    if settings.embedded:
         ledger.current().queued(job, process.name, kwargs)
         result = process.apply(kwargs=kwargs, task_id=job)
         if result.successful():
-            log.info("%s: stored, moved to %s", spooled.name, result.result["moved_to"])
-        else:
-            log.warning("%s: failed, moved to failed/: %s", spooled.name, result.result)
+            log.info("%s: %s, moved to %s", spooled.name,
+                     "a duplicate" if result.result.get("duplicate") else "stored",
+                     result.result["moved_to"])  # fmt: skip
     else:
         try:
             # No limits in the message: the worker's own GONGKAI_*_TIME_LIMIT apply, which
             # its visibility timeout was checked against, not the publisher's.
-            process.apply_async(kwargs=kwargs, task_id=job, time_limit=None, soft_time_limit=None)
+            process.apply_async(
+                kwargs=kwargs,
+                task_id=job,
+                kwargsrepr=shown(kwargs),
+                time_limit=None,
+                soft_time_limit=None,
+            )
         except Exception:
             # before_task_publish said "queued"; it was not, and the watcher will retry.
             with contextlib.suppress(Exception):  # the database may be away too
                 ledger.current().record(job, "spooled")
             raise
     return job
+
+
+def shown(kwargs: dict[str, Any]) -> str:
+    """The arguments as Flower and the worker's log show them: the file name first."""
+    return repr({"filename": kwargs.get("filename"), "sha256": kwargs.get("sha256")})
 
 
 @app.task(
@@ -85,7 +93,7 @@ def enqueue(spooled: Path) -> str:
 def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
     """Process spool/<sha256>/<filename>."""
     try:
-        return handle(sha256, filename, _Reporter(self))
+        return handle(sha256, filename, self.request.id, _Reporter(self))
     except TRANSIENT as exc:
         countdown = _backoff(self.request.retries)
         log.warning("%s: transient error, retry in %.0f s: %s", filename, countdown, exc)
@@ -96,11 +104,12 @@ def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
         raise  # the file itself is the problem: retrying cannot help
 
 
-def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str, Any]:
+def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) -> dict[str, Any]:
     """The task's work, Celery aside; returns what the ledger and Flower show."""
     settings = current()
     folders = Folders(settings.data_dir)
-    store = Store(db.engine(settings.database_url))
+    engine = db.engine(settings.database_url)
+    store = Store(engine)
     path = folders.spooled(sha256, filename)
     stored = store.by_sha(sha256)
     if stored is None:
@@ -115,14 +124,30 @@ def handle(sha256: str, filename: str, progress: pipeline.Progress) -> dict[str,
             filename=filename,
             original=folders.keep_original(path, sha256),
             timings=processed.timings,
-            task_id=task_id(sha256, filename),
+            task_id=job,
         )
-    moved = folders.finish(path, stored.agency, stored.year)
+    if stored.created or _stored_by(engine, sha256) == job:
+        moved = folders.finish(path, stored.agency, stored.year)
+        duplicate = False
+    else:  # the same bytes, stored from another file before: kept aside, not again
+        repeated = {key: getattr(stored, key) for key in ("agency", "year", "version")}
+        details = {"sha256": sha256, "task_id": job,
+                   "stored": {**repeated, "filename": stored.filename}}  # fmt: skip
+        moved = folders.set_aside(path, details)
+        duplicate = True
     return {
         **stored.as_json(),
         "created": stored.created,
+        "duplicate": duplicate,
         "moved_to": None if moved is None else str(moved.relative_to(folders.root)),
     }
+
+
+def _stored_by(engine: Any, sha256: str) -> str | None:
+    """The job that stored these bytes (the store keeps its id beside the document)."""
+    with engine.connect() as connection:
+        found = connection.scalar(select(Document.task_id).where(Document.sha256 == sha256))
+    return None if found is None else str(found)
 
 
 def ocr_jobs() -> int:

@@ -65,7 +65,7 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
         sha256, spooled = folders.take(staged)
     finally:
         shutil.rmtree(holder, ignore_errors=True)
-    job = tasks.task_id(sha256, spooled.name)
+    job = folders.job(spooled)
     if settings.embedded:
         kwargs = {"sha256": sha256, "filename": spooled.name}
         ledger.Ledger(db.engine(settings.database_url)).queued(  # visible before it runs

@@ -188,6 +188,7 @@ def build(inbox: Path, settings: Settings) -> Watcher:
             "processed files would be taken again"
         )
     jobs = Ledger(db.engine(settings.database_url))
+    folders = Folders(settings.data_dir)
     if not settings.embedded:
         # The watcher never reads task results: without a result backend, publishing does
         # not subscribe to each task's result channel, nor hang on it while Redis is away.
@@ -200,7 +201,7 @@ def build(inbox: Path, settings: Settings) -> Watcher:
         Embedded: anything left."""
         if settings.embedded:
             return True
-        job = jobs.job(tasks.task_id(spooled.parent.name, spooled.name))
+        job = jobs.job(folders.job(spooled))
         return (
             job is None
             or job.state == "spooled"
@@ -209,7 +210,7 @@ def build(inbox: Path, settings: Settings) -> Watcher:
 
     return Watcher(
         inbox,
-        Folders(settings.data_dir),
+        folders,
         tasks.enqueue,
         is_stale,
         interval=settings.watch_interval,

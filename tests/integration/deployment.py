@@ -95,11 +95,11 @@ class Cluster:
             self.kill(process)
 
     def out(self, folder: str) -> list[Path]:
-        """The files (not the .error.json records) under data/<folder>."""
+        """The files (not the .error.json or .duplicate.json records) under data/<folder>."""
         return sorted(
             path
             for path in (self.data / folder).rglob("*")
-            if path.is_file() and not path.name.endswith(".error.json")
+            if path.is_file() and not path.name.endswith((".error.json", ".duplicate.json"))
         )
 
     def wait_for_files(self, count: int, timeout: float) -> None:
@@ -107,7 +107,9 @@ class Cluster:
         is still running."""
 
         def done() -> bool:
-            finished = len(self.out("processed")) + len(self.out("failed"))
+            finished = sum(
+                len(self.out(folder)) for folder in ("processed", "duplicates", "failed")
+            )
             busy = [job for job in self.ledger.jobs(limit=None) if job.state not in FINAL]
             return (
                 finished >= count and not files_in(self.inbox) and not busy and not self.spooled()
@@ -116,7 +118,12 @@ class Cluster:
         wait_for(done, timeout, f"{count} files processed", self.root / "worker-1.log")
 
     def spooled(self) -> list[Path]:
-        return [path for path in files_in(self.data / "spool") if ".incoming" not in path.parts]
+        """Files waiting in the spool (not the job ids kept beside them)."""
+        return [
+            path
+            for path in files_in(self.data / "spool")
+            if ".incoming" not in path.parts and not path.name.startswith(".")
+        ]
 
     def jobs(self) -> list[JobView]:
         return self.ledger.jobs(limit=None)
@@ -135,7 +142,7 @@ class Cluster:
         return process
 
 
-FINAL = ("succeeded", "failed")
+FINAL = ("succeeded", "duplicate", "failed")
 
 
 def files_in(folder: Path) -> list[Path]:

@@ -74,13 +74,13 @@ class LiveApi:
         return self.client.post("/documents", files={"file": (name, data)})
 
     def finished(self, job: str, timeout: float = 60) -> dict[str, Any]:
-        """The job once it has succeeded or failed."""
+        """The job once it has ended: succeeded, duplicate or failed."""
 
         def done() -> dict[str, Any] | None:
             found = self.client.get(f"/jobs/{job}")
             assert found.status_code == 200, found.text
             body: dict[str, Any] = found.json()
-            return body if body["state"] in ("succeeded", "failed") else None
+            return body if body["state"] in ("succeeded", "duplicate", "failed") else None
 
         return wait_until(done, timeout, f"job {job}")  # type: ignore[no-any-return]
 

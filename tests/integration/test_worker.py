@@ -24,7 +24,7 @@ from live import free_port
 from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
 
 from worker.ledger import JobView
-from worker.store import Store
+from worker.store import Selection, Store
 
 pytestmark = pytest.mark.slow
 
@@ -62,18 +62,20 @@ def _sha256(data: bytes) -> str:
 
 
 def _stored_shas(store: Store) -> list[str]:
-    return [version.sha256 for version in store.listing(all_versions=True)]
+    return [version.sha256 for version in store.listing(Selection(all_versions=True))]
 
 
-def test_hundred_files_dropped_at_once_are_each_stored_once(cluster: Cluster) -> None:
+def test_hundred_files_dropped_at_once_are_each_stored_once_and_the_rest_are_duplicates(
+    cluster: Cluster,
+) -> None:
     cluster.start_worker("worker-1", concurrency=2)
     cluster.start_watcher()
     batch: dict[str, bytes] = {}
-    for number in range(3):  # three versions of each report: 63 distinct files
+    for number in range(3):  # three versions of each report, all distinct
         for path in TEXT_REPORTS:
             batch[f"v{number}-{path.name}"] = _variant(path, number)
     distinct = list(batch.items())
-    for copy in range(100 - len(batch)):  # the rest: same bytes under other names
+    for copy in range(100 - len(batch)):  # the rest: the same bytes under other names
         name, data = distinct[copy * 5 % len(distinct)]
         batch[f"copy{copy}-{name}"] = data
     assert len(batch) == 100
@@ -84,11 +86,19 @@ def test_hundred_files_dropped_at_once_are_each_stored_once(cluster: Cluster) ->
 
     stored = _stored_shas(cluster.store)
     assert sorted(stored) == sorted({_sha256(data) for data in batch.values()})  # once each
-    assert len(cluster.out("processed")) == 100
+    assert len(cluster.out("processed")) == len(distinct)  # each stored file once
+    assert len(cluster.out("duplicates")) == 100 - len(distinct)
     assert cluster.out("failed") == []
     assert files_in(cluster.inbox) == [] and cluster.spooled() == []
     jobs = cluster.jobs()
-    assert len(jobs) == 100 and {job.state for job in jobs} == {"succeeded"}
+    states = [job.state for job in jobs]
+    assert len(jobs) == 100
+    assert states.count("succeeded") == len(distinct)
+    assert states.count("duplicate") == 100 - len(distinct)
+    for job in jobs:  # a duplicate points at the document stored from its bytes
+        stored = cluster.store.by_sha(job.sha256 or "")
+        assert stored is not None
+        assert (job.agency, job.year, job.version) == (stored.agency, stored.year, stored.version)
     versions = cluster.store.history("长沙市市场监督管理局", "2021")
     assert [version.version for version in versions] == [1, 2, 3]
 
@@ -147,6 +157,7 @@ def test_bad_files_fail_with_a_readable_reason_and_the_next_files_still_run(
         name: kind for name, (_, kind, _) in bad.items()
     }
     assert all(job.attempts == 1 for job in failed.values())  # never retried
+    assert all(job.task_id.startswith(f"process-{name}-") for name, job in failed.items())
     listed = cluster.gongkai("jobs", "--state", "failed", "--json")
     assert {row["filename"] for row in json.loads(listed.stdout)} == set(bad)
 

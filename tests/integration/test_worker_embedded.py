@@ -65,7 +65,11 @@ def test_watch_once_processes_the_inbox_in_process(
     processed = sorted(
         p.name for p in (data / "processed" / "长沙市市场监督管理局" / "2021").iterdir()
     )
-    assert processed == ["again.pdf", "corrected.pdf", "dev-01.pdf"]
+    assert processed == ["again.pdf", "corrected.pdf"]  # taken in name order
+    assert sorted(p.name for p in (data / "duplicates").iterdir()) == [
+        "dev-01.pdf",
+        "dev-01.pdf.duplicate.json",
+    ]
     assert sorted(p.name for p in (data / "failed").iterdir()) == [
         "empty.pdf",
         "empty.pdf.error.json",
@@ -85,14 +89,26 @@ def test_watch_once_processes_the_inbox_in_process(
     listed = gongkai(env, "results", "list", "--agency", "长沙")
     assert listed.returncode == 0 and "v2" in listed.stdout and "corrected.pdf" in listed.stdout
 
-    jobs = json.loads(gongkai(env, "jobs", "--json").stdout)
-    assert sorted(job["state"] for job in jobs) == ["failed", "succeeded", "succeeded", "succeeded"]
-    (failed,) = [job for job in jobs if job["state"] == "failed"]
-    assert (failed["filename"], failed["error_kind"], failed["exit_code"]) == (
-        "empty.pdf",
-        "empty_file",
-        6,
-    )
+    jobs = {job["filename"]: job for job in json.loads(gongkai(env, "jobs", "--json").stdout)}
+    assert {name: job["state"] for name, job in jobs.items()} == {
+        "again.pdf": "succeeded",
+        "corrected.pdf": "succeeded",
+        "dev-01.pdf": "duplicate",
+        "empty.pdf": "failed",
+    }
+    stored = {key: jobs["again.pdf"][key] for key in ("agency", "year", "version", "sha256")}
+    duplicate = {key: jobs["dev-01.pdf"][key] for key in ("agency", "year", "version", "sha256")}
+    assert duplicate == stored == {**stored, "version": 1}  # pointing at what it repeats
+    failed = jobs["empty.pdf"]
+    assert (failed["error_kind"], failed["exit_code"]) == ("empty_file", 6)
+
+    header, *rows = gongkai(env, "jobs").stdout.splitlines()
+    assert header.split() == ["UPDATED", "STATE", "PROGRESS", "YEAR", "VERSION", "AGENCY", "FILE",
+                              "ERROR"]  # fmt: skip
+    shown = {row.split()[-1]: row.split()[1:] for row in rows if "empty.pdf" not in row}
+    assert shown["dev-01.pdf"] == ["duplicate", "2021", "v1", "长沙市市场监督管理局", "dev-01.pdf"]
+    assert shown["corrected.pdf"] == ["succeeded", "2021", "v2", "长沙市市场监督管理局",
+                                      "corrected.pdf"]  # fmt: skip
 
 
 def test_results_commands_fail_with_one_line_and_their_code(env: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from kombu.exceptions import OperationalError
 
 from extract.errors import EmptyFile, LimitExceeded, UnsupportedInput
 from worker import settings, tasks, uploads
+from worker.spool import Folders
 
 TEXT = "某市某局2021年政府信息公开工作年度报告\n".encode()
 
@@ -33,9 +34,9 @@ def test_a_refused_publish_leaves_the_file_spooled_under_its_job(
 ) -> None:
     accepted = uploads.receive(io.BytesIO(TEXT), "C:\\Users\\me\\报告.txt", with_broker)
     assert accepted.state == "spooled" and accepted.filename == "报告.txt"
-    assert accepted.job == tasks.task_id(accepted.sha256, "报告.txt")
     spooled = with_broker.data_dir / "spool" / accepted.sha256 / "报告.txt"
     assert spooled.read_bytes() == TEXT
+    assert accepted.job == Folders(with_broker.data_dir).job(spooled)  # what a sweep queues
 
 
 def test_the_cap_is_exact_and_refusals_leave_nothing_behind(

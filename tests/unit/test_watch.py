@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from worker import db, files, settings, tasks
+from worker import db, files, settings
 from worker.errors import InvalidSetting
 from worker.ledger import Job, Ledger
 from worker.spool import Folders
@@ -178,6 +178,31 @@ def test_finished_files_move_on_without_overwriting(folders: Folders) -> None:
     assert folders.finish(folders.spooled("a" * 64, "one.pdf"), None, None) is None  # redelivery
 
 
+def test_a_spooled_file_keeps_the_job_id_it_was_given(folders: Folders) -> None:
+    spooled = folders.spooled("b" * 64, "report.pdf")
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"report")
+    job = folders.job(spooled)
+    assert folders.job(spooled) == job  # the watcher, an upload and a sweep agree
+    assert folders.pending() == [spooled]  # the id is kept hidden beside it
+    folders.finish(spooled, "某局", 2021)
+    assert not spooled.parent.exists()  # it went with the file
+    spooled.parent.mkdir()
+    spooled.write_bytes(b"report")  # the same bytes and name, dropped again later
+    assert folders.job(spooled) != job
+
+
+def test_a_duplicate_is_set_aside_with_what_it_repeats(folders: Folders) -> None:
+    spooled = folders.spooled("c" * 64, "again.pdf")
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"report")
+    moved = folders.set_aside(spooled, {"sha256": "c" * 64, "stored": {"version": 1}})
+    assert moved == folders.duplicates / "again.pdf"
+    record = json.loads((folders.duplicates / "again.pdf.duplicate.json").read_text())
+    assert record["file"] == "again.pdf" and record["stored"] == {"version": 1}
+    assert folders.pending() == []
+
+
 def test_a_move_to_another_filesystem_copies_then_removes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,9 +235,11 @@ def test_a_spooled_file_is_stale_when_its_job_went_silent(tmp_path: Path, inbox:
     loaded = settings.load(environ)
     watcher = build(inbox, loaded)
     spooled = watcher.folders.spooled("a" * 64, "report.pdf")
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes(b"report")
     assert watcher._is_stale(spooled)  # never queued
     jobs = Ledger(db.engine(loaded.database_url))
-    job = tasks.task_id("a" * 64, "report.pdf")
+    job = watcher.folders.job(spooled)
     jobs.queued(job, "gongkai.process", {"sha256": "a" * 64, "filename": "report.pdf"})
     assert not watcher._is_stale(spooled)  # queued just now
     jobs.record(job, "spooled")

@@ -13,13 +13,16 @@ from extract.errors import CorruptFile, ExitCode
 from worker import tasks
 from worker.failure import describe
 from worker.settings import load
+from worker.spool import new_job_id
 
 
-def test_task_ids_are_stable_per_spooled_file() -> None:
+def test_a_job_id_starts_with_its_file_name_and_is_new_for_every_file() -> None:
     sha = "a" * 64
-    assert tasks.task_id(sha, "report.pdf") == tasks.task_id(sha, "report.pdf")
-    assert tasks.task_id(sha, "report.pdf") != tasks.task_id(sha, "report-1.pdf")
-    assert tasks.task_id(sha, "report.pdf").startswith(f"process-{sha}-")
+    job = new_job_id(sha, "长沙市 2021年报告.pdf")
+    assert job.startswith(f"process-长沙市_2021年报告.pdf-{sha[:12]}-")
+    assert new_job_id(sha, "长沙市 2021年报告.pdf") != job  # the same bytes dropped again
+    assert new_job_id(sha, "../..").startswith("process-file-")
+    assert len(new_job_id(sha, "很长的名字" * 50)) < 100  # the ledger's column
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def job(found: JobView) -> Job:
             kind=found.error_kind, exit_code=found.exit_code, message=found.error_message
         )
     report = None
-    if found.state == "succeeded" and found.sha256 is not None:
+    if found.state in ("succeeded", "duplicate") and found.sha256 is not None:
         url = document_url(found.sha256)
         report = ReportRef(agency=found.agency, year=found.year, version=found.version, url=url)
     return Job(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,13 +188,27 @@ def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(dumps([job.as_json() for job in found], pretty=True))
         return ExitCode.ok
+    rows: list[tuple[str, ...]] = [
+        ("UPDATED", "STATE", "PROGRESS", "YEAR", "VERSION", "AGENCY", "FILE", "ERROR")
+    ]
     for job in found:
-        stage = job.stage if job.state == "progress" else ""
+        stage = job.stage if job.state == "progress" and job.stage else ""
         if stage and job.pages:
             stage += f" {job.page}/{job.pages}"
-        error = f"{job.error_kind}: {job.error_message}" if job.error_kind else ""
-        when = job.updated_at.isoformat(timespec="seconds")
-        print(f"{when}  {job.state:<9}  {stage:<14}  {job.filename}  {error}".rstrip())
+        ended = job.state in ledger.FINAL
+        rows.append(
+            (
+                job.updated_at.isoformat(timespec="seconds"),
+                job.state,
+                stage,
+                "" if job.year is None or not ended else str(job.year),
+                "" if job.version is None or not ended else f"v{job.version}",
+                (job.agency or "") if ended else "",
+                job.filename or "",
+                f"{job.error_kind}: {job.error_message}" if job.error_kind else "",
+            )
+        )
+    _print_table(rows)
     return ExitCode.ok
 
 
@@ -252,6 +267,20 @@ def _log_to_stderr() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell on screen (a Chinese character takes two)."""
+    widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _usage(message: str) -> int:
