@@ -7,6 +7,7 @@ parser does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 from paths import DEVSET, ROOT
+from readonly import run_read_only
 
 from extract.errors import CorruptFile, EmptyFile, ExitCode
 from worker import cli
@@ -196,6 +198,66 @@ def test_out_writes_agency_year_json_and_prints_paths(tmp_path: Path) -> None:
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
 
 
+def test_out_never_writes_over_another_documents_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    edition = tmp_path / "corrected.pdf"  # the same report, other bytes: another document
+    edition.write_bytes(GOOD.read_bytes() + b"\n% corrected edition\n")
+    wanted = out / truth_of(GOOD)["agency"] / f"{truth_of(GOOD)['year']}.json"
+    assert run_cli("parse", GOOD, "--out", out).returncode == 0
+
+    second = run_cli("parse", edition, "--out", out)
+
+    assert second.returncode == 0, second.stderr
+    sha256 = hashlib.sha256(edition.read_bytes()).hexdigest()
+    beside = wanted.with_name(f"{wanted.stem}.{sha256[:12]}.json")
+    assert second.stdout.splitlines() == [str(beside)]
+    assert second.stderr.splitlines() == [
+        f"gongkai: {edition}: {wanted} holds another document; written to {beside}"
+    ]
+    assert json.loads(beside.read_text(encoding="utf-8"))["source"]["sha256"] == sha256
+    first = json.loads(wanted.read_text(encoding="utf-8"))["source"]["sha256"]
+    assert first == hashlib.sha256(GOOD.read_bytes()).hexdigest()
+
+    again = run_cli("parse", GOOD, edition, "--out", out)  # the same documents: in place
+
+    assert again.returncode == 0 and again.stderr.count("holds another document") == 1
+    assert again.stdout.splitlines() == [str(wanted), str(beside)]
+    assert sorted(wanted.parent.iterdir()) == sorted([wanted, beside])
+
+
+def test_out_that_is_a_file_is_one_line_and_exit_11(tmp_path: Path) -> None:
+    out = tmp_path / "reports.json"
+    out.write_text("mine", encoding="utf-8")
+
+    result = run_cli("parse", GOOD, GOOD_2, "--out", out)
+
+    assert result.returncode == ExitCode.file_access
+    assert result.stdout == ""
+    assert result.stderr == f"gongkai: --out {out}: not a directory\n"
+    assert out.read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("reports", "cannot create the folder: Read-only file system"), ("", "not writable")],
+)
+def test_out_on_a_read_only_file_system_is_one_line_and_exit_11(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    out = volume / where if where else volume
+
+    result = run_read_only(
+        volume, [sys.executable, "-m", "worker.cli", "parse", str(GOOD), "--out", str(out)]
+    )
+
+    assert result.returncode == ExitCode.file_access, result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"gongkai: --out {out}: ") and reason in result.stderr
+
+
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 def test_bad_input_gives_one_stderr_line_and_its_exit_code(kind: str, tmp_path: Path) -> None:
     make, code = BAD_INPUTS[kind]
@@ -265,7 +327,12 @@ def _fake_process_file(path: Path, options: object = None) -> dict[str, Any]:
     if path.name.startswith("bug"):
         raise KeyError("total")
     agency = {"noagency": None, "evil": "../../e\x00v/i\\l\n局"}.get(path.stem, "某市某局")
-    return {"agency": agency, "year": None if path.stem == "noyear" else 2021, "n": path.stem}
+    return {
+        "agency": agency,
+        "year": None if path.stem == "noyear" else 2021,
+        "n": path.stem,
+        "source": {"sha256": hashlib.sha256(path.name.encode()).hexdigest()},
+    }
 
 
 @pytest.fixture
@@ -308,6 +375,25 @@ def test_out_paths_are_safe_and_fall_back(
         tmp_path / "某市某局" / "unknown-year.json",
     ]
     assert all(path.is_file() for path in written)
+
+
+@pytest.mark.usefixtures("fake_pipeline")
+def test_out_leaves_a_file_that_is_not_a_report_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "某市某局" / "2021.json"
+    notes.parent.mkdir()
+    notes.write_text("my notes", encoding="utf-8")
+
+    assert cli.main(["parse", "--out", str(tmp_path), "a.pdf"]) == 0
+
+    sha256 = hashlib.sha256(b"a.pdf").hexdigest()
+    written = notes.with_name(f"2021.{sha256[:12]}.json")
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [str(written)]
+    assert captured.err == f"gongkai: a.pdf: {notes} holds another document; written to {written}\n"
+    assert notes.read_text(encoding="utf-8") == "my notes"
+    assert json.loads(written.read_text(encoding="utf-8"))["n"] == "a"
 
 
 def test_exit_code_rules() -> None:

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         metavar="DIR",
-        help="write DIR/<agency>/<year>.json for each file and print the written paths",
+        help="write DIR/<agency>/<year>.json for each file and print the written paths; a "
+        "file there holding another document is kept, the report written beside it",
     )
     layout = parse.add_mutually_exclusive_group()
     layout.add_argument(
