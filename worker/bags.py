@@ -11,8 +11,10 @@ read), with SHA-256 manifests:
 
 and bag-info.txt naming the agency (Source-Organization) and the source's SHA-256
 (External-Identifier).  A bag is built beside its final name and renamed into place once
-it validates, so a transfer folder never shows half a bag; an existing bag of the same
-version is left alone (same version, same bytes), which makes `bag --all` repeatable.
+it validates, so a transfer folder never shows half a bag.  An existing bag of the same
+version is left alone (same version, same bytes), which makes `bag --all` repeatable, but
+only once it passes bagit's validation and holds the same document: a bag altered since
+it was made is an error, and stays as it is for a person to look at.
 """
 
 from __future__ import annotations
@@ -20,18 +22,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from extract.errors import FileAccess
+from extract.errors import CorruptFile, FileAccess
 from schemas.fields import TABLES
 from worker.crossyear import served_document
 from worker.exports import table_csv
 from worker.files import UNKNOWN_AGENCY, safe_component, write_atomically
 from worker.media import media_type
 from worker.store import Store, Stored, keys
+
+if TYPE_CHECKING:
+    import bagit
 
 DC_COLUMNS = (
     "filename",
@@ -59,11 +67,14 @@ def _which(stored: Stored) -> str:
 
 
 def make(store: Store, data_dir: Path, stored: Stored, target: Path) -> Path | None:
-    """Write the bag of one stored version into `target`; None when it exists already."""
+    """Write the bag of one stored version into `target`; None when it exists already and
+    validates.  Raises CorruptFile for an existing bag that does not, FileAccess when the
+    bag cannot be read or written."""
     import bagit  # only for this command
 
     final = target.absolute() / bag_name(stored)
     if final.exists():
+        _check_existing(final, stored)
         return None
     partial = final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
     try:
@@ -77,6 +88,50 @@ def make(store: Store, data_dir: Path, stored: Stored, target: Path) -> Path | N
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return final
+
+
+def _check_existing(final: Path, stored: Stored) -> None:
+    """Raise unless the bag at `final` passes bagit's full validation (every checksum, the
+    Payload-Oxum, no file missing or added) and holds this stored document."""
+    import bagit
+
+    leave = "left as it is: move it away to make it again"
+    try:
+        with _bagit_quiet():
+            bag = bagit.Bag(str(final))
+            bag.validate()
+    except bagit.BagValidationError as exc:
+        raise CorruptFile(f"{final}: the bag fails validation ({_failures(exc)}); {leave}") from exc
+    except bagit.BagError as exc:
+        raise CorruptFile(f"{final}: not a valid bag ({exc}); {leave}") from exc
+    except OSError as exc:
+        raise FileAccess(f"cannot read the bag {final}: {exc.strerror or exc}") from exc
+    held = bag.info.get("External-Identifier")
+    if held != f"sha256:{stored.sha256}":
+        raise CorruptFile(f"{final}: the bag holds {held}, not sha256:{stored.sha256}; {leave}")
+
+
+def _failures(error: bagit.BagValidationError) -> str:
+    """What failed, by file: bagit's own message names the checksums at length."""
+    import bagit
+
+    what = {bagit.ChecksumMismatch: "changed", bagit.FileMissing: "missing"}
+    found = [
+        f"{detail.path} {what.get(type(detail), 'not in the manifest')}" for detail in error.details
+    ]
+    return ", ".join(found) or error.message
+
+
+@contextmanager
+def _bagit_quiet() -> Iterator[None]:
+    """bagit logs every mismatch as a warning too; the one error raised says it all."""
+    logger = logging.getLogger("bagit")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _payload(store: Store, data_dir: Path, stored: Stored, root: Path) -> list[list[str]]:

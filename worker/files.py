@@ -14,7 +14,7 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -65,11 +65,18 @@ def open_atomically(target: Path) -> Iterator[BinaryIO]:
             os.fsync(stream.fileno())
         partial.replace(target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
         raise FileAccess(f"cannot write {target}: {exc.strerror or exc}") from exc
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _discard(partial)
         raise
+
+
+def _discard(partial: Path) -> None:
+    """Remove a temporary file, if it can be: on a read-only file system even that fails,
+    and must not hide the error that brought us here."""
+    with suppress(OSError):
+        partial.unlink(missing_ok=True)
 
 
 def sha256_of(path: Path) -> str:

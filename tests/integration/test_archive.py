@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from live import GONGKAI, base_env
 from openpyxl import load_workbook
 from paths import PINGTAN
+from readonly import run_read_only
 
 from extract.errors import ExitCode
 from schemas.fields import catalogue
@@ -176,6 +178,59 @@ def test_a_bag_validates_and_holds_what_results_show_prints(archive: Archive) ->
     (path / "data" / "objects" / "report.json").write_text("{}", encoding="utf-8")
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(path)).validate()  # the manifests do catch a change
+
+
+def test_an_existing_bag_that_fails_validation_is_an_error_and_is_kept(
+    archive: Archive, tmp_path: Path
+) -> None:
+    bags = tmp_path / "bags"
+    path = Path(archive.run("bag", AGENCY, 2021, bags).stdout.decode().strip())
+    report = path / "data" / "objects" / "report.json"
+    tampered = report.read_bytes().replace(b'"year": 2021', b'"year": 2020', 1)
+    report.write_bytes(tampered)  # the same size: only the checksum tells
+
+    again = archive.run("bag", AGENCY, 2021, bags)
+
+    assert again.returncode == ExitCode.corrupt_file
+    assert again.stdout == b""
+    assert again.stderr.decode().splitlines() == [
+        f"gongkai: {path}: the bag fails validation (data/objects/report.json changed); "
+        "left as it is: move it away to make it again"
+    ]
+    assert report.read_bytes() == tampered
+
+    every = archive.run("bag", "--all", bags, "--agency", AGENCY)
+
+    assert every.returncode == ExitCode.corrupt_file
+    assert every.stdout.decode().splitlines() == [
+        str(bags / f"{AGENCY}_{year}_v1") for year in (2022, 2023)
+    ]
+    assert len(every.stderr.decode().splitlines()) == 1
+
+    shutil.rmtree(path)
+    shutil.copytree(bags / f"{AGENCY}_2022_v1", path)  # a valid bag, of another document
+    other = archive.run("bag", AGENCY, 2021, bags)
+    assert other.returncode == ExitCode.corrupt_file
+    assert f"{path}: the bag holds sha256:" in other.stderr.decode()
+
+
+@pytest.mark.parametrize("command", ["export", "bag"])
+def test_writing_to_a_read_only_file_system_is_one_line_and_exit_11(
+    archive: Archive, tmp_path: Path, command: str
+) -> None:
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    arguments = {
+        "export": ["export", "csv", "--out", str(volume / "reports.csv")],
+        "bag": ["bag", AGENCY, "2021", str(volume / "bags")],
+    }[command]
+
+    done = run_read_only(volume, [str(GONGKAI), *arguments], env=archive.env)
+
+    assert done.returncode == ExitCode.file_access, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("gongkai: cannot ") and "Read-only file system" in done.stderr
 
 
 def test_bag_arguments_and_missing_reports(archive: Archive) -> None:

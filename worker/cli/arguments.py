@@ -215,7 +215,8 @@ def _add_archive_commands(commands: Any, common: argparse.ArgumentParser) -> Non
         usage="gongkai bag AGENCY YEAR DIR [--version N]\n"
         "       gongkai bag --all DIR [--agency TEXT] [--year-from N] [--year-to N]",
         description="Write one bag per stored version into DIR, named "
-        "<agency>_<year>_v<version>; a bag that exists already is left alone.",
+        "<agency>_<year>_v<version>; a bag that exists already is left alone if it validates, "
+        "and reported (exit code 4) if it does not.",
     )
     bag.add_argument("targets", nargs="+", metavar="AGENCY YEAR DIR | DIR")
     bag.add_argument("--all", action="store_true", help="the latest version of every report")

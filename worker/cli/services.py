@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from extract.errors import ExitCode, GongkaiError
-from worker.cli.parse import dumps
+from extract.errors import CorruptFile, ExitCode, GongkaiError
+from worker.cli.parse import dumps, exit_code
 from worker.errors import Unavailable
 from worker.files import UNKNOWN_AGENCY, UNKNOWN_YEAR, open_atomically
 
@@ -254,10 +254,16 @@ def run_bag(args: argparse.Namespace, settings: Settings) -> int:
         agency, year, _ = args.targets
         selected = [found.version(agency, year, args.version)]
     target = Path(args.targets[-1])
+    failures: list[ExitCode] = []
     for stored in selected:
-        made = bags.make(found, settings.data_dir, stored, target)
+        try:
+            made = bags.make(found, settings.data_dir, stored, target)
+        except CorruptFile as exc:  # an existing bag that fails validation: the others go on
+            print(f"gongkai: {' '.join(exc.message.split())}", file=sys.stderr, flush=True)
+            failures.append(exc.exit_code)
+            continue
         print(made if made is not None else f"{target / bags.bag_name(stored)} (exists)")
-    return ExitCode.ok
+    return exit_code(failures)
 
 
 def _log_to_stderr() -> None:
