@@ -4,8 +4,11 @@ One task per spooled file, its id the file's job id (`worker.spool`), so a redel
 retried task keeps its ledger row, and running it again is harmless: the store returns the
 document already saved for those bytes, and a file already moved is not moved again.  The
 same bytes from another file are a duplicate: set aside in duplicates/, not stored again.
-Transient errors (broker, database, disk) are retried with exponential backoff; a file
-that cannot be parsed (any GongkaiError) is never retried, it goes to failed/ at once.
+What a later attempt gets past (TRANSIENT: the database, the broker, the disk) is waited
+out, with a growing backoff, for as long as it takes: an outage costs time, never a file
+in failed/, and spends none of the job's GONGKAI_MAX_RETRIES (those bound the attempts a
+worker process dies in).  A file that cannot be parsed (any GongkaiError) is never retried,
+it goes to failed/ at once.
 
 With no broker configured (embedded mode) `enqueue` runs the same task in the calling
 process through Celery's `apply`, so the ledger signals and the failure handling are the
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Task, signals
+from celery.exceptions import Reject, Retry
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -42,6 +46,7 @@ TRANSIENT = (OSError, OperationalError, InterfaceError, BrokerError, StoreConfli
 writers of the same report."""
 
 PROGRESS_EVERY = 1.0  # seconds between two progress reports of one task
+_REQUEUE_PAUSE = 5.0  # seconds before a message that could not be queued again goes back
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ def enqueue(spooled: Path) -> str:
         except Exception:
             # before_task_publish said "queued"; it was not, and the watcher will retry.
             with contextlib.suppress(Exception):  # the database may be away too
-                ledger.current().record(job, "spooled")
+                ledger.current().keep(job, "spooled")
             raise
     return job
 
@@ -86,22 +91,28 @@ def shown(kwargs: dict[str, Any]) -> str:
 @app.task(
     bind=True,
     name=PROCESS_TASK,
-    max_retries=current().max_retries,
-    default_retry_delay=2,  # after a lost worker process; other retries back off
+    max_retries=current().max_retries,  # after a lost worker process
+    default_retry_delay=2,
     throws=(GongkaiError,),  # expected failures: logged without a traceback
 )
 def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
     """Process spool/<sha256>/<filename>."""
-    try:
-        return handle(sha256, filename, self.request.id, _Reporter(self))
-    except TRANSIENT as exc:
-        countdown = _backoff(self.request.retries)
-        log.warning("%s: transient error, retry in %.0f s: %s", filename, countdown, exc)
-        if self.request.is_eager:
-            time.sleep(countdown)  # apply() retries at once; keep the backoff in process too
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    except GongkaiError:
-        raise  # the file itself is the problem: retrying cannot help
+    waits = int(getattr(self.request, ledger.WAITS_HEADER, None) or 0)
+    while True:
+        try:
+            return handle(sha256, filename, self.request.id, _Reporter(self))
+        except TRANSIENT as exc:
+            countdown = _backoff(waits)
+            log.warning("%s: waiting %.0f s for the database, broker or disk (%d so far): %s",
+                        filename, countdown, waits, ledger.first_line(exc))  # fmt: skip
+            if not self.request.is_eager:
+                raise _wait_in_queue(self, exc, countdown, waits + 1) from exc
+            message = f"waiting {countdown:.0f} s: {ledger.first_line(exc)}"
+            ledger.note(self.request.id, "retrying", error_message=message)
+            time.sleep(countdown)  # embedded: this process is the queue
+            waits += 1
+        except GongkaiError:
+            raise  # the file itself is the problem: retrying cannot help
 
 
 def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) -> dict[str, Any]:
@@ -150,6 +161,24 @@ def _stored_by(engine: Any, sha256: str) -> str | None:
     return None if found is None else str(found)
 
 
+def _wait_in_queue(task: Task, exc: BaseException, countdown: float, waits: int) -> Retry:
+    """Celery's `Task.retry` without spending a retry: the same message again in
+    `countdown` seconds, with `waits` in its headers for the next backoff.  Returns the
+    Retry to raise."""
+    request = task.request
+    headers = {**(request.headers or {}), ledger.WAITS_HEADER: waits}
+    again = task.signature_from_request(
+        request, countdown=countdown, headers=headers, kwargsrepr=shown(request.kwargs or {})
+    )
+    try:
+        again.apply_async()
+    except Exception as error:  # the broker is away too: the message goes back to it
+        log.warning("%s: cannot queue the wait (%s): handed back to the broker", request.id, error)
+        time.sleep(_REQUEUE_PAUSE)
+        raise Reject(error, requeue=True) from exc
+    return Retry(exc=exc, when=countdown, sig=again)
+
+
 def ocr_jobs() -> int:
     """Pages of a scan one task OCRs at once unless GONGKAI_OCR_JOBS says: the cores shared
     among the pool's processes, so that processes × page jobs ≤ cores."""
@@ -195,6 +224,6 @@ class _Reporter:
             log.warning("progress of %s not recorded: %s", request.id, exc)
 
 
-def _backoff(retries: int) -> float:
-    """2, 4, 8… seconds with full jitter, capped below the visibility timeout."""
-    return random.uniform(1, min(current().max_backoff, 2 ** (retries + 1)))
+def _backoff(waits: int) -> float:
+    """2, 4, 8… seconds with full jitter, capped below the visibility timeout (minutes)."""
+    return random.uniform(1, min(current().max_backoff, 2 ** min(waits + 1, 30)))

@@ -52,7 +52,7 @@ class Accepted:
 def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Accepted:
     """Spool an uploaded file and queue it; raises LimitExceeded, EmptyFile,
     UnsupportedInput or EncryptedFile for what must not be queued."""
-    from worker import db, ledger, tasks  # Celery: only once a file arrives
+    from worker import ledger, tasks  # Celery: only once a file arrives
 
     folders = Folders(settings.data_dir)
     incoming = settings.data_dir / "uploads"
@@ -68,9 +68,7 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
     job = folders.job(spooled)
     if settings.embedded:
         kwargs = {"sha256": sha256, "filename": spooled.name}
-        ledger.Ledger(db.engine(settings.database_url)).queued(  # visible before it runs
-            job, tasks.process.name, kwargs
-        )
+        ledger.of(settings).queued(job, tasks.process.name, kwargs)  # visible before it runs
         _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
         return Accepted(job, sha256, spooled.name, "queued")
     try:

@@ -65,6 +65,7 @@ class Watcher:
         interval: float,
         settle: float,
         clock: Callable[[], float] = time.monotonic,
+        catch_up: Callable[[], object] = lambda: None,
     ) -> None:
         self.inbox = inbox
         self.folders = folders
@@ -73,6 +74,7 @@ class Watcher:
         self._interval = interval
         self._settle = settle
         self._clock = clock
+        self._catch_up = catch_up  # the ledger's backlog, written once the database is back
         self._seen: dict[Path, _Sighting] = {}
         self._refused: dict[Path, tuple[int, int]] = {}  # could not be moved; until changed
         self._unsent: list[Path] = []  # spooled, but queueing failed
@@ -117,6 +119,7 @@ class Watcher:
 
     def sweep(self) -> None:
         """Queue again what was left in the spool: interrupted takes, lost messages."""
+        self._catch_up()
         for _, spooled in self.folders.recover_staged():
             self._queue(spooled)
         for spooled in self.folders.pending():
@@ -176,8 +179,7 @@ class Watcher:
 
 def build(inbox: Path, settings: Settings) -> Watcher:
     """A watcher for `inbox` wired to the real queue (or in-process tasks) and ledger."""
-    from worker import db, tasks  # Celery and SQLAlchemy: only for this command
-    from worker.ledger import Ledger
+    from worker import ledger, tasks  # Celery and SQLAlchemy: only for this command
 
     inbox = inbox.absolute()
     if not inbox.is_dir():
@@ -187,7 +189,7 @@ def build(inbox: Path, settings: Settings) -> Watcher:
             f"GONGKAI_DATA_DIR ({settings.data_dir}) is inside the watched folder {inbox}: "
             "processed files would be taken again"
         )
-    jobs = Ledger(db.engine(settings.database_url))
+    jobs = ledger.of(settings)
     folders = Folders(settings.data_dir)
     if not settings.embedded:
         # The watcher never reads task results: without a result backend, publishing does
@@ -215,4 +217,5 @@ def build(inbox: Path, settings: Settings) -> Watcher:
         is_stale,
         interval=settings.watch_interval,
         settle=settings.watch_settle,
+        catch_up=jobs.catch_up,
     )

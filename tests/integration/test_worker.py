@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +23,10 @@ import redis
 from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
 from live import free_port
 from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
+from proxy import Proxy
 
-from worker.ledger import JobView
+from worker import db
+from worker.ledger import JobView, Ledger
 from worker.store import Selection, Store
 
 pytestmark = pytest.mark.slow
@@ -276,3 +279,51 @@ def test_redis_restarted_while_files_are_queued_the_queue_drains(
         _sha256(path.read_bytes()) for path in reports
     )
     assert len(cluster.out("processed")) == len(reports)
+
+
+def test_a_database_outage_while_files_are_queued_costs_time_not_files(
+    tmp_path: Path, database: str, redis_url: str
+) -> None:
+    redis.Redis.from_url(redis_url).flushall()
+    proxy = Proxy(5432)
+    proxy.start()
+    limits = {  # waits back off up to 30 s (half the visibility timeout)
+        "GONGKAI_SOFT_TIME_LIMIT": "20",
+        "GONGKAI_TIME_LIMIT": "30",
+        "GONGKAI_VISIBILITY_TIMEOUT": "60",
+        "GONGKAI_MAX_RETRIES": "1",  # the outage must not spend them
+    }
+    through_proxy = database.replace(":5432/", f":{proxy.port}/")
+    cluster = Cluster(tmp_path, through_proxy, redis_url, **limits)
+    cluster.ledger, cluster.store = Ledger(db.engine(database)), Store(db.engine(database))
+    try:
+        cluster.start_worker("worker-1", concurrency=2, GONGKAI_TEST_TASK_DELAY="1")
+        reports = TEXT_REPORTS[:10]
+        for path in reports:
+            _drop(cluster.inbox, path.name, path.read_bytes())
+        cluster.start_watcher()
+        wait_for(
+            lambda: any(job.state == "succeeded" for job in cluster.jobs()),
+            30,
+            "a first document",
+            tmp_path / "worker-1.log",
+        )
+
+        proxy.stop()  # PostgreSQL goes away for 40 s, with files still queued
+        time.sleep(40)
+        proxy.start()
+
+        cluster.wait_for_files(len(reports), timeout=180)
+        listed = json.loads(cluster.gongkai("jobs", "--json").stdout)
+    finally:
+        cluster.close()
+        proxy.stop()
+
+    assert len(cluster.out("processed")) == len(reports)
+    assert cluster.out("failed") == []
+    assert sorted(_stored_shas(cluster.store)) == sorted(
+        _sha256(path.read_bytes()) for path in reports
+    )
+    assert [job["state"] for job in listed] == ["succeeded"] * len(reports)
+    log = (tmp_path / "worker-1.log").read_text()
+    assert "waiting" in log  # the outage was met, and waited out
