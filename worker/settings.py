@@ -145,7 +145,8 @@ class Settings(BaseSettings):
         None,
         repr=False,
         description="bearer token the HTTP API (`gongkai serve`) requires on every endpoint "
-        "but /health; unset: no authentication, and the API only listens on loopback",
+        "but /health; beyond loopback at least 16 characters; unset: no authentication, and "
+        "the API only listens on loopback",
     )
     max_upload_mb: float = Field(
         50.0,

@@ -253,6 +253,47 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     assert "GONGKAI_API_TOKEN" in refused.stderr
 
 
+def test_serve_refuses_a_public_address_with_a_short_token(tmp_path: Path) -> None:
+    refused = subprocess.run(
+        [GONGKAI, "serve", "--host", "0.0.0.0", "--port", "1"],
+        env=base_env(tmp_path, GONGKAI_API_TOKEN="k"),
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert refused.returncode == ExitCode.usage
+    assert refused.stderr == (
+        "gongkai: refusing to listen on 0.0.0.0 with a GONGKAI_API_TOKEN of 1 characters: "
+        "beyond loopback it needs at least 16 (e.g. openssl rand -hex 32), or listen on "
+        "127.0.0.1\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "accepted"),
+    [
+        ("0.0.0.0", "k" * 15, False),
+        ("0.0.0.0", "k" * 16, True),
+        ("192.0.2.7", "k" * 15, False),
+        ("127.0.0.1", "k", True),  # loopback takes any token, or none
+        ("::1", None, True),
+    ],
+)
+def test_the_token_must_be_16_characters_beyond_loopback(
+    host: str, token: str | None, accepted: bool
+) -> None:
+    from worker.api import check_exposure
+    from worker.errors import InvalidSetting
+    from worker.settings import load
+
+    settings = load({} if token is None else {"GONGKAI_API_TOKEN": token})
+    if accepted:
+        check_exposure(host, settings)
+    else:
+        with pytest.raises(InvalidSetting, match="at least 16"):
+            check_exposure(host, settings)
+
+
 @pytest.mark.slow
 def test_with_a_celery_worker_redis_and_postgresql(
     tmp_path: Path, database: str, devset: Path

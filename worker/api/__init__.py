@@ -22,6 +22,8 @@ from worker.errors import InvalidSetting
 from worker.settings import Settings
 
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file itself
+MIN_TOKEN_LENGTH = 16
+"""Shortest GONGKAI_API_TOKEN `serve` accepts beyond loopback."""
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -44,6 +46,25 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def check_exposure(host: str, settings: Settings) -> None:
+    """Beyond loopback the token is all that keeps the reports private: refuse to listen
+    without one, or with one short enough to guess (a one-character token was accepted on
+    0.0.0.0).  Loopback takes any token, or none."""
+    if is_loopback(host):
+        return
+    if settings.api_token is None:
+        raise InvalidSetting(
+            f"refusing to listen on {host} without GONGKAI_API_TOKEN: anyone who can reach "
+            "it could read every report; set a token, or listen on 127.0.0.1"
+        )
+    if len(settings.api_token) < MIN_TOKEN_LENGTH:
+        raise InvalidSetting(
+            f"refusing to listen on {host} with a GONGKAI_API_TOKEN of "
+            f"{len(settings.api_token)} characters: beyond loopback it needs at least "
+            f"{MIN_TOKEN_LENGTH} (e.g. openssl rand -hex 32), or listen on 127.0.0.1"
+        )
+
+
 def is_loopback(host: str) -> bool:
     """`localhost` or a loopback address; any other name counts as reachable from outside."""
     if host == "localhost":
@@ -56,12 +77,8 @@ def is_loopback(host: str) -> bool:
 
 def serve(host: str, port: int, settings: Settings) -> None:
     """Run the API with uvicorn until interrupted; raises InvalidSetting when a public
-    address has no token to protect it."""
+    address has no token, or too short a one, to protect it."""
     import uvicorn  # only for this command
 
-    if not is_loopback(host) and settings.api_token is None:
-        raise InvalidSetting(
-            f"refusing to listen on {host} without GONGKAI_API_TOKEN: anyone who can reach "
-            "it could read every report; set a token, or listen on 127.0.0.1"
-        )
+    check_exposure(host, settings)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
