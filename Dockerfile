@@ -1,4 +1,5 @@
-# The image the worker, the watcher and Flower run from (docker-compose.yml builds it).
+# The image the migrations, the worker, the watcher, the API and Flower run from
+# (docker-compose.yml builds it).
 FROM python:3.11-slim-bookworm
 
 # Tesseract with Simplified Chinese for scanned reports, as scripts/setup installs them.

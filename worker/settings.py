@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         description="seconds a file's size and mtime must stay unchanged before it is taken "
         "(default 3)",
     )
+    watch_heartbeat: Path | None = Field(
+        None,
+        description="a file `gongkai watch` touches at every round of the inbox, for a health "
+        "check to read its age (docker compose: /tmp/gongkai-watch.alive); in embedded mode "
+        "it waits while a file is processed; unset: none",
+    )
     test_task_delay: float = Field(
         0.0,
         ge=0,

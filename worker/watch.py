@@ -66,6 +66,7 @@ class Watcher:
         settle: float,
         clock: Callable[[], float] = time.monotonic,
         catch_up: Callable[[], object] = lambda: None,
+        heartbeat: Path | None = None,
     ) -> None:
         self.inbox = inbox
         self.folders = folders
@@ -74,6 +75,7 @@ class Watcher:
         self._interval = interval
         self._settle = settle
         self._clock = clock
+        self._heartbeat = heartbeat  # touched every round, for a health check to read
         self._catch_up = catch_up  # the ledger's backlog, written once the database is back
         self._seen: dict[Path, _Sighting] = {}
         self._refused: dict[Path, tuple[int, int]] = {}  # could not be moved; until changed
@@ -86,6 +88,7 @@ class Watcher:
         Returns the files left in the spool unqueued (the broker was unreachable)."""
         last_sweep = -SWEEP_EVERY
         while not stop.is_set():
+            self._beat()
             if self._clock() - last_sweep >= SWEEP_EVERY:
                 try:
                     self.sweep()
@@ -96,6 +99,15 @@ class Watcher:
                 break
             stop.wait(self._interval)
         return list(self._unsent)
+
+    def _beat(self) -> None:
+        """Touch the heartbeat file: its age tells a health check (docker compose's) that
+        this loop still goes round, which the process merely running does not."""
+        if self._heartbeat is not None:
+            try:
+                self._heartbeat.touch()
+            except OSError as exc:
+                log.warning("cannot touch the heartbeat file %s: %s", self._heartbeat, exc)
 
     def scan(self) -> bool:
         """Look at the inbox once, take what has settled; True while files are settling."""
@@ -218,4 +230,5 @@ def build(inbox: Path, settings: Settings) -> Watcher:
         interval=settings.watch_interval,
         settle=settings.watch_settle,
         catch_up=jobs.catch_up,
+        heartbeat=settings.watch_heartbeat,
     )
