@@ -5,7 +5,9 @@ for every way a task can fail, including a time limit and a pool process that di
 is received here once and handed to `on_task_finished`, which does the three things in a
 fixed order instead of leaving it to the order receivers were connected in: a failed
 document's file is in failed/ before its job reads "failed", and the ledger is written
-before a webhook tells the outside to look at it.
+before a webhook tells the outside to look at it.  A file that cannot be parsed ends its
+task without a failure signal (`worker.tasks`: a clean FAILURE state, no traceback): the
+task calls `on_task_finished` itself.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Task, signals
-from sqlalchemy import DateTime, Engine, String, select
+from sqlalchemy import DateTime, Engine, String, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -186,16 +186,22 @@ class Ledger:
         count_attempt: bool = False,
         unless_newer: bool = False,
     ) -> None:
-        """One statement; with `unless_newer`, a row updated after `values` is left alone."""
+        """One statement.  A job that ended is not reopened (a late delivery of it starts,
+        and finds it ended); with `unless_newer`, a row updated after `values` is left alone."""
         update = dict(values)
         if count_attempt:
             update["attempts"] = Job.__table__.c.attempts + 1
         insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert
-        newer = Job.__table__.c.updated_at <= values["updated_at"] if unless_newer else None
+        row = Job.__table__.c
+        keep = [row.state.not_in(FINAL)] if values.get("state") not in FINAL else []
+        if unless_newer:
+            keep.append(row.updated_at <= values["updated_at"])
         statement = (
             insert(Job)
             .values(task_id=task_id, attempts=int(count_attempt), **values)
-            .on_conflict_do_update(index_elements=[Job.task_id], set_=update, where=newer)
+            .on_conflict_do_update(
+                index_elements=[Job.task_id], set_=update, where=and_(*keep) if keep else None
+            )
         )
         with self._engine.begin() as connection:
             connection.execute(statement)

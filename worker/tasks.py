@@ -4,11 +4,12 @@ One task per spooled file, its id the file's job id (`worker.spool`), so a redel
 retried task keeps its ledger row, and running it again is harmless: the store returns the
 document already saved for those bytes, and a file already moved is not moved again.  The
 same bytes from another file are a duplicate: set aside in duplicates/, not stored again.
+
 What a later attempt gets past (TRANSIENT: the database, the broker, the disk) is waited
 out, with a growing backoff, for as long as it takes: an outage costs time, never a file
 in failed/, and spends none of the job's GONGKAI_MAX_RETRIES (those bound the attempts a
-worker process dies in).  A file that cannot be parsed (any GongkaiError) is never retried,
-it goes to failed/ at once.
+worker process dies in).  A file that cannot be parsed (any GongkaiError) is never retried:
+its job ends at once as a clean failure, without a traceback.
 
 With no broker configured (embedded mode) `enqueue` runs the same task in the calling
 process through Celery's `apply`, so the ledger signals and the failure handling are the
@@ -26,17 +27,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from celery import Task, signals
-from celery.exceptions import Reject, Retry
+from celery import Task, signals, states
+from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extract.errors import FileAccess, GongkaiError
-from worker import db, ledger, pipeline
+from worker import db, finished, ledger, pipeline
 from worker.celery import app
 from worker.errors import StoreConflict
-from worker.failure import PROCESS_TASK
+from worker.failure import PROCESS_TASK, describe
 from worker.settings import current
 from worker.spool import Folders
 from worker.store import Document, Store
@@ -93,14 +94,18 @@ def shown(kwargs: dict[str, Any]) -> str:
     name=PROCESS_TASK,
     max_retries=current().max_retries,  # after a lost worker process
     default_retry_delay=2,
-    throws=(GongkaiError,),  # expected failures: logged without a traceback
 )
 def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
     """Process spool/<sha256>/<filename>."""
     waits = int(getattr(self.request, ledger.WAITS_HEADER, None) or 0)
     while True:
         try:
-            return handle(sha256, filename, self.request.id, _Reporter(self))
+            try:
+                return handle(sha256, filename, self.request.id, _Reporter(self))
+            except TRANSIENT:
+                raise
+            except (GongkaiError, SoftTimeLimitExceeded) as exc:
+                raise _ended_cleanly(self, sha256, filename, exc) from None
         except TRANSIENT as exc:
             countdown = _backoff(waits)
             log.warning("%s: waiting %.0f s for the database, broker or disk (%d so far): %s",
@@ -111,8 +116,6 @@ def process(self: Task, sha256: str, filename: str) -> dict[str, Any]:
             ledger.note(self.request.id, "retrying", error_message=message)
             time.sleep(countdown)  # embedded: this process is the queue
             waits += 1
-        except GongkaiError:
-            raise  # the file itself is the problem: retrying cannot help
 
 
 def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) -> dict[str, Any]:
@@ -125,6 +128,7 @@ def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) ->
     stored = store.by_sha(sha256)
     if stored is None:
         if not path.is_file():
+            _unless_ended(job)
             raise FileAccess(f"{filename} is no longer in the spool: handled before, or removed")
         if settings.test_task_delay:
             time.sleep(settings.test_task_delay)
@@ -141,6 +145,8 @@ def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) ->
         moved = folders.finish(path, stored.agency, stored.year)
         duplicate = False
     else:  # the same bytes, stored from another file before: kept aside, not again
+        if not path.is_file():
+            _unless_ended(job)
         repeated = {key: getattr(stored, key) for key in ("agency", "year", "version")}
         details = {"sha256": sha256, "task_id": job,
                    "stored": {**repeated, "filename": stored.filename}}  # fmt: skip
@@ -159,6 +165,34 @@ def _stored_by(engine: Any, sha256: str) -> str | None:
     with engine.connect() as connection:
         found = connection.scalar(select(Document.task_id).where(Document.sha256 == sha256))
     return None if found is None else str(found)
+
+
+def _unless_ended(job: str) -> None:
+    """A job whose file is gone and whose ledger row says it ended was redelivered after it
+    ended (a lost acknowledgement, a second message for one file): nothing to do, and its
+    row and events must not be overwritten."""
+    found = ledger.current().job(job)
+    if found is not None and found.state in ledger.FINAL:
+        log.info("%s ended before (%s): nothing more to do", job, found.state)
+        raise Ignore()
+
+
+def _ended_cleanly(task: Task, sha256: str, filename: str, exc: BaseException) -> Ignore:
+    """A file that cannot be parsed: failed/, the ledger, the events, then a FAILURE state
+    with the error's kind and message for Flower and AsyncResult instead of a traceback.
+    Returns the Ignore to raise: the end is recorded, Celery has nothing left to do."""
+    arguments = {"sha256": sha256, "filename": filename}
+    job = task.request.id
+    finished.on_task_finished(finished.Finished(PROCESS_TASK, job, arguments, exception=exc))
+    failure = describe(exc)
+    log.warning("%s: %s, moved to failed/: %s", filename, failure.kind, failure.message)
+    if not task.request.is_eager:
+        try:
+            task.update_state(state=states.FAILURE, meta=exc)
+            task.send_event("task-failed", exception=f"{failure.kind}: {failure.message}")
+        except Exception as error:  # Flower's view only: the ledger has the failure
+            log.warning("the failure of %s not shown in Flower: %s", job, error)
+    return Ignore()
 
 
 def _wait_in_queue(task: Task, exc: BaseException, countdown: float, waits: int) -> Retry:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
+from celery.result import AsyncResult
 from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
 from live import free_port
 from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
@@ -160,7 +162,16 @@ def test_bad_files_fail_with_a_readable_reason_and_the_next_files_still_run(
         name: kind for name, (_, kind, _) in bad.items()
     }
     assert all(job.attempts == 1 for job in failed.values())  # never retried
-    assert all(job.task_id.startswith(f"process-{name}-") for name, job in failed.items())
+    results = Celery(backend=cluster.env["GONGKAI_BROKER_URL"])
+    for name, job in failed.items():  # what Flower and AsyncResult show: no traceback
+        assert job.task_id.startswith(f"process-{name}-")
+        result = AsyncResult(job.task_id, app=results)
+        assert (result.state, result.traceback) == ("FAILURE", None)
+        assert (result.result.kind, " ".join(str(result.result).split())) == (
+            job.error_kind,
+            job.error_message,
+        )
+    assert "Traceback" not in (cluster.root / "worker-1.log").read_text()
     listed = cluster.gongkai("jobs", "--state", "failed", "--json")
     assert {row["filename"] for row in json.loads(listed.stdout)} == set(bad)
 

@@ -78,3 +78,10 @@ def test_the_end_of_a_duplicate_points_at_the_stored_document(
     )
     assert found["job-4"].finished_at is not None
     assert found["job-4"].finished_at <= datetime.now(UTC)
+
+
+def test_a_job_that_ended_is_not_reopened_by_a_late_delivery(back: Ledger) -> None:
+    back.record("job-6", "failed", error_kind="not_a_report", exit_code=7)
+    back.record("job-6", "started", count_attempt=True)
+    found = back.job("job-6")
+    assert found is not None and (found.state, found.error_kind) == ("failed", "not_a_report")

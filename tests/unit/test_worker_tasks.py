@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +11,10 @@ from billiard.exceptions import WorkerLostError
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from extract.errors import CorruptFile, ExitCode
-from worker import tasks
+from worker import failure, ledger, settings, tasks
 from worker.failure import describe
 from worker.settings import load
-from worker.spool import new_job_id
+from worker.spool import Folders, new_job_id
 
 
 def test_a_job_id_starts_with_its_file_name_and_is_new_for_every_file() -> None:
@@ -100,3 +101,26 @@ def test_a_progress_report_that_fails_does_not_fail_the_document(
     report = tasks._Reporter(_Task(), clock=lambda: now[0])  # type: ignore[arg-type]
     now[0] = 2.0
     report("parsing", 1, 1)  # logged, not raised
+
+
+def test_a_job_delivered_again_after_it_failed_leaves_its_record_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = load({"GONGKAI_DATA_DIR": str(tmp_path)})
+    for module in (tasks, failure, settings):
+        monkeypatch.setattr(module, "current", lambda: loaded)
+    spooled = Folders(tmp_path).spooled("d" * 64, "minutes.txt")
+    spooled.parent.mkdir(parents=True)
+    spooled.write_text("办公室周例会会议纪要\n本周五下午召开周例会。\n")
+    job = tasks.enqueue(spooled)  # embedded: runs now, not a report
+    kwargs = {"sha256": "d" * 64, "filename": "minutes.txt"}
+
+    again = tasks.process.apply(kwargs=kwargs, task_id=job)  # a lost acknowledgement
+
+    assert again.state == "IGNORED"
+    found = ledger.of(loaded).job(job)
+    assert found is not None and (found.state, found.error_kind) == ("failed", "not_a_report")
+    assert sorted(path.name for path in (tmp_path / "failed").iterdir()) == [
+        "minutes.txt",
+        "minutes.txt.error.json",
+    ]
