@@ -8,10 +8,14 @@ at the cap whatever its Content-Length said.  Once spooled, the file is the work
 task moves it to processed/ or failed/ exactly as for a watched inbox.
 
 With a broker the job is published at once; if the broker refuses it, the file stays in
-the spool with the job in state `spooled`, and the watcher's next sweep queues it (the
-upload is not lost, and the client keeps its job id).  In embedded mode it runs in this
-process's single background thread, one document at a time like the watcher, so the
-request returns the job id without waiting for the parse.
+the spool with the job in state `spooled`, and the next sweep (the server's own, or a
+watcher's) queues it (the upload is not lost, and the client keeps its job id).  In
+embedded mode it runs in this process's single background thread, one document at a time
+like the watcher, so the request returns the job id without waiting for the parse.
+
+A server that stopped with uploads in flight (killed, a crash) finds them in the spool when
+it starts again (`resume`): in embedded mode nothing but this server would run them; with a
+broker it queues again those whose job is not queued.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +82,40 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
         log.warning("%s spooled, not queued (the broker refused it): %s", spooled.name, exc)
         return Accepted(job, sha256, spooled.name, "spooled")
     return Accepted(job, sha256, spooled.name, "queued")
+
+
+def resume(settings: Settings, stop: threading.Event | None = None) -> None:
+    """Take up what the spool holds when the server starts: in embedded mode, every file
+    (queued to the background thread now, before any upload comes in); with a broker, the
+    files whose job is not queued, now and then every SWEEP_EVERY seconds (until `stop`),
+    in a thread."""
+    from worker import tasks, watch  # Celery: only for `gongkai serve`
+
+    folders = Folders(settings.data_dir)
+    is_stale = watch.stale_check(settings)
+
+    def sweep() -> None:
+        try:
+            for spooled in watch.stranded(folders, is_stale):
+                if settings.embedded:
+                    _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
+                else:
+                    tasks.enqueue(spooled)
+                log.info("resumed %s from the spool", spooled.name)
+        except Exception as exc:  # the broker or the database is away: the next sweep
+            log.warning("cannot resume the spool yet: %s", exc)
+
+    if settings.embedded:
+        sweep()
+        return
+
+    def sweeping(stop: threading.Event) -> None:
+        sweep()
+        while not stop.wait(watch.SWEEP_EVERY):
+            sweep()
+
+    stop = stop or threading.Event()
+    threading.Thread(target=sweeping, args=(stop,), name="gongkai-spool", daemon=True).start()
 
 
 def _last_part(name: str) -> str:

@@ -19,7 +19,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,11 +132,8 @@ class Watcher:
     def sweep(self) -> None:
         """Queue again what was left in the spool: interrupted takes, lost messages."""
         self._catch_up()
-        for _, spooled in self.folders.recover_staged():
+        for spooled in stranded(self.folders, self._is_stale, skip=self._unsent):
             self._queue(spooled)
-        for spooled in self.folders.pending():
-            if spooled not in self._unsent and self._is_stale(spooled):
-                self._queue(spooled)
 
     def _files(self) -> Iterator[tuple[Path, tuple[int, int]]]:
         for folder, subfolders, names in os.walk(self.inbox):
@@ -189,6 +186,41 @@ class Watcher:
             self._unsent.pop(0)
 
 
+def stranded(
+    folders: Folders, is_stale: Callable[[Path], bool], skip: Collection[Path] = ()
+) -> Iterator[Path]:
+    """What a crash or a lost message left in the spool, to be queued again: takes that
+    were interrupted (finished here), then the files whose job `is_stale`."""
+    for _, spooled in folders.recover_staged():
+        yield spooled
+    for spooled in folders.pending():
+        if spooled not in skip and is_stale(spooled):
+            yield spooled
+
+
+def stale_check(settings: Settings) -> Callable[[Path], bool]:
+    """Whether a spooled file must be queued again: its job was never queued (or refused
+    by the broker), or silent for longer than Redis waits before redelivering (a lost
+    message, a failed move).  Embedded: anything left, since nothing else runs it."""
+    from worker import ledger  # SQLAlchemy: only for the commands that queue
+
+    jobs = ledger.of(settings)
+    folders = Folders(settings.data_dir)
+    stale_after = timedelta(seconds=settings.visibility_timeout)
+
+    def is_stale(spooled: Path) -> bool:
+        if settings.embedded:
+            return True
+        job = jobs.job(folders.job(spooled))
+        return (
+            job is None
+            or job.state == "spooled"
+            or datetime.now(UTC) - job.updated_at > stale_after
+        )
+
+    return is_stale
+
+
 def build(inbox: Path, settings: Settings) -> Watcher:
     """A watcher for `inbox` wired to the real queue (or in-process tasks) and ledger."""
     from worker import ledger, tasks  # Celery and SQLAlchemy: only for this command
@@ -201,32 +233,16 @@ def build(inbox: Path, settings: Settings) -> Watcher:
             f"GONGKAI_DATA_DIR ({settings.data_dir}) is inside the watched folder {inbox}: "
             "processed files would be taken again"
         )
-    jobs = ledger.of(settings)
-    folders = Folders(settings.data_dir)
+    jobs = ledger.of(settings)  # connects: a database that is away fails here
     if not settings.embedded:
         # The watcher never reads task results: without a result backend, publishing does
         # not subscribe to each task's result channel, nor hang on it while Redis is away.
         tasks.app.conf.result_backend = None
-    stale_after = timedelta(seconds=settings.visibility_timeout)
-
-    def is_stale(spooled: Path) -> bool:
-        """Still in the spool, and never queued (or refused by the broker), or silent for
-        longer than Redis waits before redelivering (a lost message, a failed move).
-        Embedded: anything left."""
-        if settings.embedded:
-            return True
-        job = jobs.job(folders.job(spooled))
-        return (
-            job is None
-            or job.state == "spooled"
-            or datetime.now(UTC) - job.updated_at > stale_after
-        )
-
     return Watcher(
         inbox,
-        folders,
+        Folders(settings.data_dir),
         tasks.enqueue,
-        is_stale,
+        stale_check(settings),
         interval=settings.watch_interval,
         settle=settings.watch_settle,
         catch_up=jobs.catch_up,

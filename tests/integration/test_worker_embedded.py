@@ -12,10 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from live import LiveApi
+from paths import SEED_TEXTS, TEXT_PDFS
 
 from extract.errors import ExitCode
 
@@ -178,3 +180,22 @@ def test_a_database_that_never_answers_fails_the_command_instead_of_hanging(
     assert done.returncode == ExitCode.unavailable
     assert done.stderr.startswith(f"gongkai: cannot use the database {silent_database}: ")
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_server_killed_with_uploads_in_flight_runs_them_when_it_starts_again(
+    api_factory: Callable[..., LiveApi],
+) -> None:
+    api = api_factory(GONGKAI_TEST_TASK_DELAY="2")
+    reports = [*TEXT_PDFS, *SEED_TEXTS][:6]
+    jobs = [api.upload(path.name, path.read_bytes()).json()["job"] for path in reports]
+    waiting = [job for job in jobs if api.client.get(f"/jobs/{job}").json()["state"] == "queued"]
+    assert len(waiting) >= 3  # still in flight when the server dies
+    api.process.kill()
+    api.process.wait()
+
+    again = api_factory()
+
+    for job in jobs:
+        assert again.finished(job)["state"] == "succeeded"
+    assert [path for path in (again.data / "spool").rglob("*") if path.is_file()] == []
+    assert len(list((again.data / "processed").rglob("*.*"))) == len(reports)

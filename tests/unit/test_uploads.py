@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,25 @@ def test_every_input_type_the_reader_reads_is_taken(with_broker: settings.Settin
     accepted = uploads.receive(io.BytesIO(markdown.encode()), "report.md", roomy)
     assert accepted.state == "spooled"
     assert (roomy.data_dir / "spool" / accepted.sha256 / "report.md").is_file()
+
+
+def test_a_server_with_a_broker_queues_again_what_its_spool_holds_unqueued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[Path] = []
+    monkeypatch.setattr(tasks, "enqueue", queued.append)
+    loaded = settings.load(
+        {"GONGKAI_BROKER_URL": "redis://127.0.0.1:1/0", "GONGKAI_DATA_DIR": str(tmp_path)}
+    )
+    left = Folders(tmp_path).spooled("e" * 64, "报告.txt")  # a server died before queueing it
+    left.parent.mkdir(parents=True)
+    left.write_bytes(TEXT)
+
+    stop = threading.Event()
+    uploads.resume(loaded, stop)
+
+    deadline = time.monotonic() + 10
+    while not queued and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    assert queued == [left]

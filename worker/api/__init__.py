@@ -3,7 +3,8 @@
 `create_app(settings)` is the edge: the settings are read once by the caller and handed
 down to the endpoints (`routes`) through `Services`.  Errors are JSON (`errors`), answers
 are modelled in `models`.  The OpenAPI document is at `/openapi.json`, behind the token;
-`serve` refuses to listen beyond loopback without a token.
+`serve` refuses to listen beyond loopback without a token, and takes up the uploads a
+stopped server left in the spool before it listens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
 
-from worker import desk
+from worker import desk, uploads
 from worker.api import errors
 from worker.api.errors import BodyLimit
 from worker.api.routes import open_routes, router
@@ -81,4 +82,6 @@ def serve(host: str, port: int, settings: Settings) -> None:
     import uvicorn  # only for this command
 
     check_exposure(host, settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    app = create_app(settings)
+    uploads.resume(settings)  # uploads a stopped server left in the spool
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
