@@ -24,7 +24,7 @@ from celery import Celery
 from celery.result import AsyncResult
 from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
 from live import free_port
-from paths import PINGTAN, SEED_TEXTS, TEXT_PDFS
+from paths import DEVSET, PINGTAN, SEED_TEXTS, TEXT_PDFS
 from proxy import Proxy
 
 from worker import db
@@ -34,6 +34,7 @@ from worker.store import Selection, Store
 pytestmark = pytest.mark.slow
 
 TEXT_REPORTS = [*TEXT_PDFS, PINGTAN, *SEED_TEXTS]
+DEVSET_SCAN = DEVSET / "dev-14.png"  # one page, OCR'd in a few seconds
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
@@ -338,3 +339,67 @@ def test_a_database_outage_while_files_are_queued_costs_time_not_files(
     assert [job["state"] for job in listed] == ["succeeded"] * len(reports)
     log = (tmp_path / "worker-1.log").read_text()
     assert "waiting" in log  # the outage was met, and waited out
+
+
+KILLING_TESSERACT = """#!/bin/sh
+# Tesseract that kills the process which runs it (the worker's pool process) when asked
+# to read an image: a file whose processing kills every attempt.
+case "$1" in -*) exec tesseract "$@" ;; esac
+kill -9 "$PPID"
+sleep 30
+"""
+
+
+def test_a_file_that_kills_every_attempt_ends_in_failed_after_the_retries(
+    cluster: Cluster,
+) -> None:
+    killer = cluster.root / "tesseract"
+    killer.write_text(KILLING_TESSERACT)
+    killer.chmod(0o755)
+    cluster.start_worker(
+        "worker-1", concurrency=1, GONGKAI_TESSERACT=str(killer), GONGKAI_MAX_RETRIES="2"
+    )
+    _drop(cluster.inbox, "scan.png", DEVSET_SCAN.read_bytes())
+    subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env, check=True)
+
+    cluster.wait_for_files(1, timeout=90)
+
+    assert [path.name for path in cluster.out("failed")] == ["scan.png"]
+    record = json.loads((cluster.data / "failed" / "scan.png.error.json").read_text())
+    assert (record["kind"], record["exit_code"]) == ("internal", 15)
+    assert record["reason"].startswith("the worker process died while processing this file")
+    (job,) = cluster.jobs()
+    assert (job.state, job.attempts) == ("failed", 3)  # the first attempt and two retries
+    assert job.error_message == record["reason"]
+
+
+def _tesseract_of(pid: int) -> bool:
+    """Whether the process `pid` has a Tesseract running for it (it is OCRing)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().rpartition(")")
+        except OSError:
+            continue
+        if name.endswith("(tesseract") and int(rest.split()[1]) == pid:
+            return True
+    return False
+
+
+def test_pool_process_killed_during_ocr_is_retried_and_the_scan_is_stored(
+    cluster: Cluster,
+) -> None:
+    cluster.start_worker("worker-1", concurrency=1)
+    _drop(cluster.inbox, "scan.png", DEVSET_SCAN.read_bytes())
+    cluster.start_watcher()
+    victim = _running_job(cluster)
+    assert victim.pid is not None
+    wait_for(lambda: _tesseract_of(victim.pid or 0), 30, "OCR", cluster.root / "worker-1.log")
+    os.kill(victim.pid, signal.SIGKILL)
+
+    cluster.wait_for_files(1, timeout=90)
+
+    assert [path.name for path in cluster.out("processed")] == ["scan.png"]
+    assert _stored_shas(cluster.store) == [_sha256(DEVSET_SCAN.read_bytes())]
+    job = cluster.ledger.job(victim.task_id)
+    assert job is not None and (job.state, job.attempts) == ("succeeded", 2)
+    assert job.pid != victim.pid
