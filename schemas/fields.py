@@ -50,10 +50,16 @@ class Field:
 
     def value(self, report: Mapping[str, Any]) -> Any:
         """The cell's value in `report`; None when blank or when the row is absent."""
-        node: Any = report
-        for key in self.path.split("/"):
-            node = node.get(key) if isinstance(node, Mapping) else None
-        return node
+        return value_at(report, self.path)
+
+
+def value_at(document: Mapping[str, Any], path: str) -> Any:
+    """The value at a slash path of a report (`applications/granted/total`, `agency`); None
+    when blank or when a step of the path is absent."""
+    node: Any = document
+    for key in path.split("/"):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 @cache

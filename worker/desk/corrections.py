@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from schemas.fields import catalogue
+from schemas.fields import catalogue, value_at
 from schemas.rules import check_rules
 from schemas.validate import InvalidReport, validate_report
 from worker.errors import InvalidSetting
@@ -43,7 +43,7 @@ def correct(
     if path not in _editable():
         raise InvalidCorrection(f"{path!r} is not a value of the report that can be corrected")
     new = copy.deepcopy(dict(report))
-    old = _get(new, path)
+    old = value_at(new, path)
     value = _value(path, text)
     _set(new, path, value)
     entry: dict[str, Any] = {"path": path, "old": old, "new": value, "who": who}
@@ -93,13 +93,6 @@ def _value(path: str, text: str) -> Any:
         except ValueError:
             continue
     raise InvalidCorrection(f"{path}: {text!r} is not a number")
-
-
-def _get(report: Mapping[str, Any], path: str) -> Any:
-    node: Any = report
-    for key in path.split("/"):
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
 
 
 def _set(report: dict[str, Any], path: str, value: Any) -> None:

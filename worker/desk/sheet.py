@@ -9,11 +9,12 @@ contract cell appears once, with its path as the key that links it to its box on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas import catalogue
+from schemas.fields import value_at
 from schemas.rules import rule_instances
 
 LOW_CONFIDENCE = 0.8
@@ -61,9 +62,23 @@ def tables(report: Mapping[str, Any]) -> list[TableView]:
     edition: catalogue.Edition = "2019" if report.get("edition") == "2019" else "2021"
     flags = _Flags(report)
     return [
-        _active(report, edition, flags),
-        _applications(report, edition, flags),
-        _reviews(report, flags),
+        _active(edition, flags),
+        _grid(
+            "applications",
+            "三、收到和处理政府信息公开申请情况",
+            [(row.reference, row.key) for row in catalogue.application_rows(edition)],
+            catalogue.APPLICATION_COLUMNS,
+            [column.described for column in catalogue.APPLICATION_COLUMNS],
+            flags,
+        ),
+        _grid(
+            "reviews_and_lawsuits",
+            "四、政府信息公开行政复议、行政诉讼情况",
+            [(group.name, group.key) for group in catalogue.REVIEW_GROUPS],
+            catalogue.REVIEW_COLUMNS,
+            [column.header for column in catalogue.REVIEW_COLUMNS],
+            flags,
+        ),
     ]
 
 
@@ -94,7 +109,7 @@ class _Flags:
         self.provenance: Mapping[str, Any] = report.get("provenance", {})
 
     def cell(self, path: str, label: str) -> CellView:
-        value = _lookup(self.report, path)
+        value = value_at(self.report, path)
         flags: list[str] = []
         why: list[str] = []
         if value is None and self._reasons(path):
@@ -135,7 +150,7 @@ class _Flags:
         ]
 
 
-def _active(report: Mapping[str, Any], edition: catalogue.Edition, flags: _Flags) -> TableView:
+def _active(edition: catalogue.Edition, flags: _Flags) -> TableView:
     rows = tuple(
         RowView(
             row.names[edition],
@@ -149,43 +164,23 @@ def _active(report: Mapping[str, Any], edition: catalogue.Edition, flags: _Flags
     return TableView("active_disclosure", "二、主动公开政府信息情况", (), rows)
 
 
-def _applications(
-    report: Mapping[str, Any], edition: catalogue.Edition, flags: _Flags
+def _grid(
+    key: str,
+    title: str,
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[catalogue.Column],
+    headers: Sequence[str],
+    flags: _Flags,
 ) -> TableView:
-    headers = tuple(column.described for column in catalogue.APPLICATION_COLUMNS)
-    rows = tuple(
+    """A table whose rows all share the same columns: 三 and 四."""
+    found = tuple(
         RowView(
-            row.reference,
+            label,
             tuple(
-                flags.cell(f"applications/{row.key}/{column.key}", column.described)
-                for column in catalogue.APPLICATION_COLUMNS
+                flags.cell(f"{key}/{row}/{column.key}", header)
+                for column, header in zip(columns, headers, strict=True)
             ),
         )
-        for row in catalogue.application_rows(edition)
+        for label, row in rows
     )
-    return TableView("applications", "三、收到和处理政府信息公开申请情况", headers, rows)
-
-
-def _reviews(report: Mapping[str, Any], flags: _Flags) -> TableView:
-    headers = tuple(column.header for column in catalogue.REVIEW_COLUMNS)
-    rows = tuple(
-        RowView(
-            group.name,
-            tuple(
-                flags.cell(f"reviews_and_lawsuits/{group.key}/{column.key}", column.header)
-                for column in catalogue.REVIEW_COLUMNS
-            ),
-        )
-        for group in catalogue.REVIEW_GROUPS
-    )
-    title = "四、政府信息公开行政复议、行政诉讼情况"
-    return TableView("reviews_and_lawsuits", title, headers, rows)
-
-
-def _lookup(report: Mapping[str, Any], path: str) -> Any:
-    value: Any = report
-    for part in path.split("/"):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+    return TableView(key, title, tuple(headers), found)
