@@ -5,15 +5,20 @@ year): a corrected file (other bytes) becomes version n+1 and the earlier versio
 so an archive can show what was published when.  A document missing either is
 *unidentified*: a record of its own, listed with the status `unidentified` and addressed
 by its SHA-256 until a person has looked, never a version of anything (two unrelated
-fragments must not hide each other).  The SHA-256 is unique: the same bytes again (a
-redelivered task, a duplicate in the inbox) return the stored document instead of adding
-one, which is what makes the task idempotent.
+fragments must not hide each other).  The same bytes again (a redelivered task, a
+duplicate in the inbox) return the stored document instead of adding one, which is what
+makes the task idempotent.
+
+The bytes of one document may have several results, its *revisions*: 1 as first parsed,
+then each parse by a newer parser (`gongkai reprocess`), correction or review at the desk.
+Each revision is a new version of the report it names (never an edit), and the newest
+revision is what the document's SHA-256 addresses.
 
 The report is kept as the JSON text the parser's dict gives, so it is served with its keys
 and rows in the parser's order on SQLite and PostgreSQL alike; on PostgreSQL the column
 `report` beside it is the same JSON as jsonb (generated from the text), for queries only.
 Each row also says which parser and which gongkai wrote it, and whether it is the latest
-version of its report (`latest`, true for every unidentified document): listings filter,
+version of its report (`latest`; for an unidentified document its newest revision): listings filter,
 order and page in SQL on these columns without reading any report.
 """
 
@@ -35,7 +40,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
+    or_,
     select,
     text,
     tuple_,
@@ -58,6 +65,10 @@ if TYPE_CHECKING:
 _JSON = JSON().with_variant(JSONB(), "postgresql")
 _SAVE_ATTEMPTS = 5  # racing writers of one report retry with the next version
 _BATCH = 200  # rows fetched at once when a listing or an export streams
+PARSED = "parsed"
+ORIGINS = (PARSED, "reprocessed", "corrected", "reviewed")
+"""What made a stored row: the file as first parsed, parsed again by a newer parser,
+corrected at the desk, marked reviewed."""
 
 
 class Document(Base):
@@ -67,6 +78,7 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("agency", "year", "version", name="uq_documents_agency_year_version"),
+        UniqueConstraint("sha256", "revision", name="uq_documents_sha256_revision"),
         Index(
             "ix_documents_latest",
             "agency",
@@ -80,12 +92,15 @@ class Document(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int]  # 1: as first parsed; then reprocessed, corrected, reviewed
+    origin: Mapped[str] = mapped_column(String(20))
     agency: Mapped[str | None] = mapped_column(String(400))
     year: Mapped[int | None]
     version: Mapped[int | None]  # None: unidentified
     latest: Mapped[bool]
     status: Mapped[str] = mapped_column(String(20))
+    edition: Mapped[str | None] = mapped_column(String(10))
     filename: Mapped[str] = mapped_column(String(1000))
     method: Mapped[str] = mapped_column(String(10))
     pages: Mapped[int | None]
@@ -106,6 +121,9 @@ class Stored:
     year: int | None
     version: int | None  # None: unidentified, a record of its own
     sha256: str
+    revision: int
+    origin: str
+    edition: str | None
     filename: str
     method: str
     pages: int | None
@@ -129,6 +147,9 @@ class Stored:
             "version": self.version,
             "status": self.status,
             "sha256": self.sha256,
+            "revision": self.revision,
+            "origin": self.origin,
+            "edition": self.edition,
             "filename": self.filename,
             "method": self.method,
             "pages": self.pages,
@@ -189,63 +210,61 @@ class Store:
         """Store `report` (the next version of its report, or an unidentified record), or
         return what is stored for its source's SHA-256 already.  Raises StoreConflict when
         other writers of the same report win every attempt (transient: retry later)."""
-        source = report["source"]
-        agency, year = report.get("agency") or None, report.get("year")
-        identified = agency is not None and isinstance(year, int)
-        status = (report.get("review") or {}).get("status") or "needs_review"
+        sha256 = report["source"]["sha256"]
         for _ in range(_SAVE_ATTEMPTS):
             with Session(self._engine, expire_on_commit=False) as session:
-                existing = self._by_sha(session, source["sha256"])
+                existing = self._by_sha(session, sha256)
                 if existing is not None:
                     return _stored(existing)
-                version = None
-                if identified:
-                    newest = session.scalar(
-                        select(func.max(Document.version)).where(
-                            Document.agency == agency, Document.year == year
-                        )
-                    )
-                    version = (newest or 0) + 1
-                row = Document(
-                    sha256=source["sha256"],
-                    agency=agency,
-                    year=year,
-                    version=version,
-                    latest=True,
-                    status=status if identified else UNIDENTIFIED,
-                    filename=filename,
-                    method=source["method"],
-                    pages=source.get("pages"),
-                    original=original,
-                    timings=timings,
-                    report_text=report_text(report),
-                    parser_version=PARSER_VERSION,
-                    gongkai_version=_gongkai_version(),
-                    task_id=task_id,
-                    created_at=datetime.now(UTC),
+                row = _row(report, PARSED, 1, filename, original, timings, task_id)
+                if _added(session, row, None):
+                    return _stored(row, created=True)
+        raise _conflict(filename, report)
+
+    def revise(
+        self,
+        sha256: str,
+        report: dict[str, Any],
+        origin: str,
+        *,
+        timings: dict[str, float] | None = None,
+        task_id: str | None = None,
+    ) -> Stored:
+        """Store `report` as the next revision of the document of these bytes (reprocessed,
+        corrected or reviewed): the next version of the report it names, which may be
+        another than before when its agency or year changed, or the next revision of an
+        unidentified record.  Raises NotFound, or StoreConflict when other writers win
+        every attempt."""
+        if origin not in ORIGINS or origin == PARSED:
+            raise ValueError(f"origin: one of {', '.join(ORIGINS[1:])}, not {origin!r}")
+        if report["source"]["sha256"] != sha256:
+            raise ValueError("the report is of other bytes than the document it revises")
+        for _ in range(_SAVE_ATTEMPTS):
+            with Session(self._engine, expire_on_commit=False) as session:
+                current = self._by_sha(session, sha256)
+                if current is None:
+                    raise NotFound(f"no stored document with SHA-256 {sha256}")
+                row = _row(
+                    report,
+                    origin,
+                    current.revision + 1,
+                    current.filename,
+                    current.original,
+                    current.timings if timings is None else timings,
+                    task_id,
                 )
-                session.add(row)
-                try:
-                    session.flush()  # a writer of the same version or bytes fails here
-                    if identified:
-                        session.execute(
-                            update(Document)
-                            .where(
-                                Document.agency == agency,
-                                Document.year == year,
-                                Document.latest,
-                                Document.id != row.id,
-                            )
-                            .values(latest=False)
-                        )
-                    session.commit()
-                except IntegrityError:
-                    continue  # the same file, or another version, won the race: look again
-                return _stored(row, created=True)
-        raise StoreConflict(
-            f"could not store {filename}: other writers of {agency} {year} won "
-            f"{_SAVE_ATTEMPTS} times in a row"
-        )
+                if _added(session, row, current):
+                    return _stored(row, created=True)
+        raise _conflict(str(report["source"]["filename"]), report)
+
+    def revisions(self, sha256: str) -> list[Stored]:
+        """Every result stored for these bytes, first parse first; raises NotFound."""
+        query = select(Document).where(Document.sha256 == sha256).order_by(Document.revision)
+        with Session(self._engine) as session:
+            found = [_stored(row) for row in session.scalars(query)]
+        if not found:
+            raise NotFound(f"no stored document with SHA-256 {sha256}")
+        return found
 
     def by_sha(self, sha256: str) -> Stored | None:
         with Session(self._engine) as session:
@@ -260,8 +279,14 @@ class Store:
         return found
 
     def report_by_sha(self, sha256: str) -> dict[str, Any]:
-        """The report of the document of these bytes, as stored; raises NotFound."""
-        query = select(Document.report_text).where(Document.sha256 == sha256)
+        """The report of the document of these bytes (its newest revision), as stored;
+        raises NotFound."""
+        query = (
+            select(Document.report_text)
+            .where(Document.sha256 == sha256)
+            .order_by(Document.revision.desc())
+            .limit(1)
+        )
         with Session(self._engine) as session:
             stored = session.scalar(query)
         if stored is None:
@@ -303,10 +328,10 @@ class Store:
 
     def record(self, sha256: str) -> list[Stored]:
         """Every version of the report the document of these bytes belongs to, oldest
-        first: itself alone when it is unidentified; raises NotFound."""
+        first: its own revisions when it is unidentified; raises NotFound."""
         found = self.document(sha256)
         if not found.identified:
-            return [found]
+            return self.revisions(sha256)
         assert found.agency is not None and found.year is not None
         return self.history(found.agency, found.year)
 
@@ -349,7 +374,113 @@ class Store:
 
     @staticmethod
     def _by_sha(session: Session, sha256: str) -> Document | None:
-        return session.scalar(select(Document).where(Document.sha256 == sha256))
+        """The newest revision of the document of these bytes."""
+        query = select(Document).where(Document.sha256 == sha256)
+        return session.scalar(query.order_by(Document.revision.desc()).limit(1))
+
+
+def _row(
+    report: dict[str, Any],
+    origin: str,
+    revision: int,
+    filename: str,
+    original: str,
+    timings: dict[str, float],
+    task_id: str | None,
+) -> Document:
+    """A new row for `report`, its place among the versions not yet set (see `_added`)."""
+    source = report["source"]
+    return Document(
+        sha256=source["sha256"],
+        revision=revision,
+        origin=origin,
+        agency=report.get("agency") or None,
+        year=report.get("year") if isinstance(report.get("year"), int) else None,
+        version=None,
+        latest=True,
+        status=(report.get("review") or {}).get("status") or "needs_review",
+        edition=report.get("edition"),
+        filename=filename,
+        method=source["method"],
+        pages=source.get("pages"),
+        original=original,
+        timings=timings,
+        report_text=report_text(report),
+        parser_version=PARSER_VERSION,
+        gongkai_version=_gongkai_version(),
+        task_id=task_id,
+        created_at=datetime.now(UTC),
+    )
+
+
+def _added(session: Session, row: Document, previous: Document | None) -> bool:
+    """Add `row` as the latest version of its report (or as an unidentified record) and
+    commit; False when a racing writer took its version or revision first (look again).
+
+    Earlier revisions of the same bytes stop being latest; when `previous` (the revision
+    before) belonged to another report, that report's latest is its newest version whose
+    bytes have not moved away since."""
+    identified = row.agency is not None and row.year is not None
+    if identified:
+        newest = session.scalar(
+            select(func.max(Document.version)).where(*_key(row.agency or "", row.year or 0))
+        )
+        row.version = (newest or 0) + 1
+    else:
+        row.status = UNIDENTIFIED
+    session.add(row)
+    try:
+        session.flush()  # a writer of the same version or revision fails here
+        others = [Document.sha256 == row.sha256]
+        if identified:
+            others.append(and_(*_key(row.agency or "", row.year or 0)))
+        session.execute(
+            update(Document)
+            .where(Document.latest, Document.id != row.id, or_(*others))
+            .values(latest=False)
+        )
+        before = None if previous is None else (previous.agency, previous.year)
+        if (
+            previous is not None
+            and previous.version is not None
+            and before != (row.agency, row.year)
+        ):
+            _restore_latest(session, previous.agency or "", previous.year or 0)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def _restore_latest(session: Session, agency: str, year: int) -> None:
+    """Mark latest the newest version of (agency, year) that is its bytes' newest revision
+    (the report a corrected agency or year moved a document out of)."""
+    newest = (
+        select(Document.sha256, func.max(Document.revision).label("revision"))
+        .where(Document.sha256.in_(select(Document.sha256).where(*_key(agency, year))))
+        .group_by(Document.sha256)
+        .subquery()
+    )
+    candidate = session.scalar(
+        select(Document.id)
+        .join(
+            newest,
+            and_(Document.sha256 == newest.c.sha256, Document.revision == newest.c.revision),
+        )
+        .where(*_key(agency, year))
+        .order_by(Document.version.desc())
+        .limit(1)
+    )
+    if candidate is not None:
+        session.execute(update(Document).where(Document.id == candidate).values(latest=True))
+
+
+def _conflict(filename: str, report: dict[str, Any]) -> StoreConflict:
+    return StoreConflict(
+        f"could not store {filename}: other writers of {report.get('agency')} "
+        f"{report.get('year')} won {_SAVE_ATTEMPTS} times in a row"
+    )
 
 
 def _key(agency: str, year: int | str) -> tuple[Any, ...]:
@@ -410,6 +541,9 @@ def _stored(row: Document, created: bool = False) -> Stored:
         year=row.year,
         version=row.version,
         sha256=row.sha256,
+        revision=row.revision,
+        origin=row.origin,
+        edition=row.edition,
         filename=row.filename,
         method=row.method,
         pages=row.pages,

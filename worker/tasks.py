@@ -163,7 +163,8 @@ def handle(sha256: str, filename: str, job: str, progress: pipeline.Progress) ->
 def _stored_by(engine: Any, sha256: str) -> str | None:
     """The job that stored these bytes (the store keeps its id beside the document)."""
     with engine.connect() as connection:
-        found = connection.scalar(select(Document.task_id).where(Document.sha256 == sha256))
+        first = (Document.sha256 == sha256, Document.revision == 1)
+        found = connection.scalar(select(Document.task_id).where(*first))
     return None if found is None else str(found)
 
 

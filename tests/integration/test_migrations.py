@@ -181,6 +181,8 @@ def test_a_database_of_the_previous_schema_upgrades_and_serves_its_reports(
         assert [v.sha256 for v in store.record(sha * 64)] == [sha * 64]
     old_version = store.history(agency, 2021)[0]
     assert (old_version.parser_version, old_version.gongkai_version) == (None, None)
+    assert (old_version.revision, old_version.origin) == (1, "parsed")
+    assert old_version.edition == report["edition"]
     newer = store.save(copy("f"), filename="f.pdf", original="o", timings={})
     assert newer.version == 3 and newer.parser_version == PARSER_VERSION
 
