@@ -62,6 +62,17 @@ def value_at(document: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+def set_value(document: dict[str, Any], path: str, value: Any) -> None:
+    """Put `value` at a slash path of a report, making the objects on the way."""
+    *parents, last = path.split("/")
+    node = document
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[last] = value
+
+
 @cache
 def catalogue() -> tuple[Field, ...]:
     """Every table cell of both editions, in schema order (2019 cells before 2021's)."""

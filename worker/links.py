@@ -18,3 +18,8 @@ def job_url(job: str) -> str:
 def document_url(sha256: str) -> str:
     """`/documents/<sha256>`: the report of that stored document (`/source`: its file)."""
     return f"/documents/{quote(sha256, safe='')}"
+
+
+def reprocess_url(run: str) -> str:
+    """`/reprocess/<run>`: how far a reprocess run is, and what it changed."""
+    return f"/reprocess/{quote(run, safe='')}"

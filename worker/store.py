@@ -164,14 +164,16 @@ class Stored:
 @dataclass(frozen=True, slots=True)
 class Selection:
     """Which documents a listing or an export takes: by agency substring, an inclusive
-    year range (a document with no year is left out once a bound is given) and status;
-    the latest version of each report, or every version."""
+    year range (a document with no year is left out once a bound is given), status and the
+    parser that wrote it (one from before versions were recorded counts as older); the
+    latest version of each report, or every version."""
 
     agency: str | None = None
     year_from: int | None = None
     year_to: int | None = None
     status: str | None = None
     all_versions: bool = False
+    parser_before: int | None = None  # only what a parser older than this one wrote
 
     def __post_init__(self) -> None:
         low, high = self.year_from, self.year_to
@@ -514,6 +516,9 @@ def _filters(selection: Selection) -> list[Any]:
         clauses.append(Document.year <= selection.year_to)
     if selection.status is not None:
         clauses.append(Document.status == selection.status)
+    if selection.parser_before is not None:
+        older = Document.parser_version < selection.parser_before
+        clauses.append(or_(older, Document.parser_version.is_(None)))
     return clauses
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extract.errors import FileAccess, GongkaiError
 from worker import db, finished, ledger, pipeline
+from worker import reprocess as reprocessing
 from worker.celery import app
 from worker.errors import StoreConflict
 from worker.failure import PROCESS_TASK, describe
@@ -212,6 +213,29 @@ def _wait_in_queue(task: Task, exc: BaseException, countdown: float, waits: int)
         time.sleep(_REQUEUE_PAUSE)
         raise Reject(error, requeue=True) from exc
     return Retry(exc=exc, when=countdown, sig=again)
+
+
+REPROCESS_TASK = "gongkai.reprocess"
+
+
+@app.task(bind=True, name=REPROCESS_TASK, max_retries=None)
+def reprocess(self: Task, run: str, sha256: str, filename: str) -> dict[str, Any]:
+    """Parse one stored document of a reprocess run again (`worker.reprocess`); what the
+    database or the disk being away stops is tried again later, with the same backoff as
+    a document's."""
+    settings = current()
+    store = Store(db.engine(settings.database_url))
+    try:
+        return reprocessing.handle(settings, store, run, sha256, filename).as_json()
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+def queue_reprocessing(run: str, documents: list[tuple[str, str]]) -> None:
+    """One reprocess task per document of a run, on the broker."""
+    for sha256, filename in documents:
+        kwargs = {"run": run, "sha256": sha256, "filename": filename}
+        reprocess.apply_async(kwargs=kwargs, kwargsrepr=shown(kwargs))
 
 
 def ocr_jobs() -> int:

@@ -26,10 +26,12 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -74,7 +76,7 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
     if settings.embedded:
         kwargs = {"sha256": sha256, "filename": spooled.name}
         ledger.of(settings).queued(job, tasks.process.name, kwargs)  # visible before it runs
-        _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
+        in_background(partial(tasks.enqueue, spooled))
         return Accepted(job, sha256, spooled.name, "queued")
     try:
         tasks.enqueue(spooled)
@@ -82,6 +84,12 @@ def receive(stream: BinaryIO, client_name: str | None, settings: Settings) -> Ac
         log.warning("%s spooled, not queued (the broker refused it): %s", spooled.name, exc)
         return Accepted(job, sha256, spooled.name, "spooled")
     return Accepted(job, sha256, spooled.name, "queued")
+
+
+def in_background(work: Callable[[], Any]) -> None:
+    """Run `work` in embedded mode's background thread, after what is queued there: one
+    document at a time, as the embedded store wants."""
+    _embedded.submit(work).add_done_callback(_log_failure)
 
 
 def resume(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -98,7 +106,7 @@ def resume(settings: Settings, stop: threading.Event | None = None) -> None:
         try:
             for spooled in watch.stranded(folders, is_stale):
                 if settings.embedded:
-                    _embedded.submit(tasks.enqueue, spooled).add_done_callback(_log_failure)
+                    in_background(partial(tasks.enqueue, spooled))
                 else:
                     tasks.enqueue(spooled)
                 log.info("resumed %s from the spool", spooled.name)

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from deployment import PG_ADMIN, listening, redis_server, wait_for
-from live import LiveApi, Receiver, free_port, serve_receiver, start_api
+from live import LiveApi, Receiver, base_env, free_port, serve_receiver, start_api
 
 from worker import db
 
@@ -30,6 +30,15 @@ def api_factory(tmp_path: Path) -> Iterator[Callable[..., LiveApi]]:
     yield start
     for api in started:
         api.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """Embedded mode on a data folder: its SQLite file, or a fresh PostgreSQL database."""
+    extra = {"GONGKAI_WATCH_INTERVAL": "0.05", "GONGKAI_WATCH_SETTLE": "0"}
+    if request.param == "postgresql":
+        extra["GONGKAI_DATABASE_URL"] = request.getfixturevalue("database")
+    return base_env(tmp_path / "data", **extra)
 
 
 @pytest.fixture

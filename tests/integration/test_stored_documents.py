@@ -7,65 +7,35 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pytest
-from live import GONGKAI, base_env, start_api
+from embedded import gongkai_ok, store_of, watch_once
+from live import start_api
 from paths import DEVSET
 
 from tests.unit.report_texts import APPS, apps_table
-from worker import db
 from worker.errors import StoreConflict
 from worker.status import UNIDENTIFIED
-from worker.store import Store
 
 AGENCY = "长沙市市场监督管理局"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """Embedded mode on a data folder: its SQLite file, or a fresh PostgreSQL database."""
-    extra = {"GONGKAI_WATCH_INTERVAL": "0.05", "GONGKAI_WATCH_SETTLE": "0"}
-    if request.param == "postgresql":
-        extra["GONGKAI_DATABASE_URL"] = request.getfixturevalue("database")
-    return base_env(tmp_path / "data", **extra)
-
-
-def _store(env: dict[str, str]) -> Store:
-    url = env.get("GONGKAI_DATABASE_URL") or f"sqlite:///{env['GONGKAI_DATA_DIR']}/gongkai.sqlite3"
-    return Store(db.engine(url))
-
-
-def _gongkai(env: dict[str, str], *args: object) -> subprocess.CompletedProcess[bytes]:
-    done = subprocess.run([GONGKAI, *map(str, args)], env=env, capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr.decode()
-    return done
-
-
-def _watch(env: dict[str, str], inbox: Path, files: dict[str, bytes]) -> None:
-    inbox.mkdir(exist_ok=True)
-    for name, data in files.items():
-        (inbox / name).write_bytes(data)
-    _gongkai(env, "watch", "--once", inbox)
 
 
 def test_served_reports_keep_the_order_gongkai_parse_wrote(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     pdf = DEVSET / "dev-01.pdf"
-    parsed = _gongkai(env, "parse", pdf).stdout
-    _watch(env, tmp_path / "inbox", {"dev-01.pdf": pdf.read_bytes()})
+    parsed = gongkai_ok(env, "parse", pdf).stdout
+    watch_once(env, tmp_path / "inbox", {"dev-01.pdf": pdf.read_bytes()})
 
-    assert _gongkai(env, "results", "show", AGENCY, 2021).stdout == parsed  # byte for byte
+    assert gongkai_ok(env, "results", "show", AGENCY, 2021).stdout == parsed  # byte for byte
     sha256 = hashlib.sha256(pdf.read_bytes()).hexdigest()
-    assert _gongkai(env, "results", "show", "--sha", sha256).stdout == parsed
+    assert gongkai_ok(env, "results", "show", "--sha", sha256).stdout == parsed
 
     bags = tmp_path / "bags"
-    bag = Path(_gongkai(env, "bag", AGENCY, 2021, bags).stdout.decode().strip())
+    bag = Path(gongkai_ok(env, "bag", AGENCY, 2021, bags).stdout.decode().strip())
     assert (bag / "data" / "objects" / "report.json").read_bytes() == parsed
     report = json.loads(parsed)
     with (bag / "data" / "objects" / "tables" / "applications.csv").open(encoding="utf-8") as f:
@@ -92,18 +62,20 @@ def _fragment(granted: int) -> bytes:
 
 def test_two_unidentified_files_stay_two_records(env: dict[str, str], tmp_path: Path) -> None:
     files = {"excerpt-a.txt": _fragment(20), "excerpt-b.txt": _fragment(21)}
-    _watch(env, tmp_path / "inbox", files)
+    watch_once(env, tmp_path / "inbox", files)
 
-    listed = json.loads(_gongkai(env, "results", "list", "--status", UNIDENTIFIED, "--json").stdout)
+    listed = json.loads(
+        gongkai_ok(env, "results", "list", "--status", UNIDENTIFIED, "--json").stdout
+    )
     assert sorted(item["filename"] for item in listed) == sorted(files)
     assert all(item["version"] is None and item["agency"] is None for item in listed)
-    assert len(json.loads(_gongkai(env, "results", "list", "--json").stdout)) == 2
+    assert len(json.loads(gongkai_ok(env, "results", "list", "--json").stdout)) == 2
     for item in listed:
         name = item["filename"]
         assert item["sha256"] == hashlib.sha256(files[name]).hexdigest()
-        shown = json.loads(_gongkai(env, "results", "show", "--sha", item["sha256"]).stdout)
+        shown = json.loads(gongkai_ok(env, "results", "show", "--sha", item["sha256"]).stdout)
         assert shown["source"]["sha256"] == item["sha256"]
-        history = _gongkai(env, "results", "history", "--sha", item["sha256"], "--json").stdout
+        history = gongkai_ok(env, "results", "history", "--sha", item["sha256"], "--json").stdout
         assert [version["sha256"] for version in json.loads(history)] == [item["sha256"]]
 
 
@@ -120,7 +92,7 @@ def _report(agency: str, year: int, sha: str) -> dict[str, Any]:
 def test_agencies_with_slashes_are_addressable_and_nul_is_refused(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    store = _store(env)
+    store = store_of(env)
     names = {"a" * 64: "某市/某局", "b" * 64: "某市\\某局", "c" * 64: "某市某局"}
     for sha, agency in names.items():
         store.save(_report(agency, 2021, sha), filename="r.pdf", original="o", timings={})
@@ -150,7 +122,7 @@ def test_racing_writers_of_one_report_get_versions_or_a_transient_conflict(
     """Eight writers of one (agency, year) at once: each either stores its own version or
     gets StoreConflict, which the task retries (worker.tasks.TRANSIENT); retried until done,
     they hold versions 1–8 and one latest."""
-    store = _store(env)
+    store = store_of(env)
     start = threading.Barrier(8)
     conflicts: list[StoreConflict] = []
     errors: list[BaseException] = []

@@ -23,6 +23,7 @@ import redis
 from celery import Celery
 from celery.result import AsyncResult
 from deployment import BIN, Cluster, files_in, listening, redis_server, wait_for
+from embedded import as_if_an_older_parser_wrote
 from live import free_port
 from paths import DEVSET, PINGTAN, SEED_TEXTS, TEXT_PDFS
 from proxy import Proxy
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.slow
 
 TEXT_REPORTS = [*TEXT_PDFS, PINGTAN, *SEED_TEXTS]
 DEVSET_SCAN = DEVSET / "dev-14.png"  # one page, OCR'd in a few seconds
+GRANTED = "applications/granted/total"
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
 
@@ -403,3 +405,31 @@ def test_pool_process_killed_during_ocr_is_retried_and_the_scan_is_stored(
     job = cluster.ledger.job(victim.task_id)
     assert job is not None and (job.state, job.attempts) == ("succeeded", 2)
     assert job.pid != victim.pid
+
+
+def test_reprocess_through_the_queue_stores_what_an_older_parser_read_otherwise(
+    cluster: Cluster,
+) -> None:
+    cluster.start_worker("worker-1")
+    for name in ("dev-01.pdf", "dev-02.pdf"):
+        _drop(cluster.inbox, name, (DEVSET / name).read_bytes())
+    subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env, check=True)
+    cluster.wait_for_files(2, timeout=60)
+    as_if_an_older_parser_wrote(cluster.env, "dev-01.pdf", **{GRANTED: 999})
+
+    done = cluster.gongkai("reprocess", "--all", "--json")
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["total"], summary["changed"], summary["unchanged"]) == (2, 1, 1)
+    changed = [item for item in summary["documents"] if item["result"] == "changed"]
+    assert changed[0]["changes"] == [{"path": GRANTED, "old": 999, "new": 9}]
+    reprocessed = [job for job in cluster.jobs() if job.task == "gongkai.reprocess"]
+    assert sorted((job.filename, job.state) for job in reprocessed) == [
+        ("dev-01.pdf", "succeeded"),
+        ("dev-02.pdf", "succeeded"),
+    ]
+    assert [v.origin for v in cluster.store.history("长沙市市场监督管理局", 2021)] == [
+        "parsed",
+        "reprocessed",
+    ]

@@ -8,9 +8,9 @@ Reports themselves are not modelled here: their contract is the JSON Schema (`GE
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from worker.ledger import JobView
 from worker.links import document_url, job_url
@@ -77,6 +77,9 @@ class StoredVersion(BaseModel):
     version: int | None  # None: an unidentified document, a record of its own
     status: Literal["complete", "needs_review", "fragment", "reviewed", "unidentified"]
     sha256: str
+    revision: int  # 1: as first parsed; then reprocessed, corrected, reviewed
+    origin: Literal["parsed", "reprocessed", "corrected", "reviewed"]
+    edition: str | None
     filename: str
     method: str
     pages: int | None
@@ -86,6 +89,52 @@ class StoredVersion(BaseModel):
     gongkai_version: str | None
     created_at: datetime
     url: str
+
+
+class ReprocessRequest(BaseModel):
+    """Which current documents to parse again (the latest version of each report and every
+    unidentified document); with none of agency, year, older_than, `all` must be true."""
+
+    agency: str | None = Field(None, max_length=400, pattern=r"^[^\x00]*$")
+    year: int | None = Field(None, ge=1000, le=9999)
+    older_than: int | None = Field(None, ge=1, description="only what older parsers wrote")
+    all: bool = False
+
+
+class ReprocessAccepted(BaseModel):
+    id: str
+    total: int
+    url: str
+
+
+class Change(BaseModel):
+    path: str
+    old: Any
+    new: Any
+
+
+class ReprocessOutcome(BaseModel):
+    sha256: str
+    filename: str
+    result: Literal["changed", "unchanged", "failed"]
+    agency: str | None
+    year: int | None
+    version: int | None
+    changes: list[Change]
+    conflicts: list[str]
+    error: str | None
+
+
+class ReprocessRun(BaseModel):
+    id: str
+    state: Literal["running", "finished"]
+    created_at: datetime
+    total: int
+    done: int
+    changed: int
+    unchanged: int
+    failed: int
+    documents: list[ReprocessOutcome]
 
 
 class ReportPage(BaseModel):

@@ -30,6 +30,7 @@ from worker import crossyear, exports, uploads
 from worker.api import models
 from worker.api.errors import ApiError
 from worker.api.services import Services, wired
+from worker.links import reprocess_url
 from worker.media import media_type
 from worker.store import Stored
 
@@ -113,6 +114,43 @@ def job(job_id: Annotated[str, Path(max_length=200)], services: Wired) -> models
     if found is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
     return models.job(found)
+
+
+@router.post(
+    "/reprocess",
+    status_code=202,
+    response_model=models.ReprocessAccepted,
+    tags=["jobs"],
+)
+def start_reprocessing(request: models.ReprocessRequest, services: Wired) -> JSONResponse:
+    """Parse the stored originals of the current documents again with this parser (as
+    `gongkai reprocess` does): a new version only where the result differs, reviewers'
+    corrections carried forward.  The answer names the run (`GET /reprocess/{id}`)."""
+    from worker import reprocess
+
+    settings = services.settings
+    wanted = reprocess.Wanted(request.agency, request.year, request.older_than, request.all)
+    run, documents = reprocess.Runs(settings.data_dir).create(services.store, wanted)
+    if settings.embedded:
+        store = services.store
+        uploads.in_background(lambda: reprocess.run_here(settings, store, run, documents))
+    else:
+        from worker.tasks import queue_reprocessing
+
+        queue_reprocessing(run, documents)
+    body = models.ReprocessAccepted(id=run, total=len(documents), url=reprocess_url(run))
+    return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.url})
+
+
+@router.get("/reprocess/{run}", response_model=models.ReprocessRun, tags=["jobs"])
+def reprocessing(
+    run: Annotated[str, Path(pattern=r"^[0-9T]{15}-[0-9a-f]{8}$")], services: Wired
+) -> dict[str, Any]:
+    """How far a reprocess run is: counts by result, and each document's outcome (the
+    values that changed, conflicts with reviewers' corrections, errors)."""
+    from worker import reprocess
+
+    return reprocess.Runs(services.settings.data_dir).summary(run)
 
 
 @router.get("/reports", response_model=models.ReportPage, tags=["reports"])

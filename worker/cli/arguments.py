@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from extract.version import PARSER_VERSION
 from worker.cli.parse import run_parse
+from worker.cli.reprocess import run_reprocess
 from worker.cli.services import (
     run_bag,
     run_db_upgrade,
@@ -176,6 +178,36 @@ def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None
         "exits 0 when it is already up to date.  Every command also does this on first use.",
     )
     upgrade.set_defaults(run=run_db_upgrade)
+
+    reprocess = commands.add_parser(
+        "reprocess",
+        parents=[common],
+        help="parse stored originals again with this parser; store what changed",
+        usage="gongkai reprocess [--agency TEXT] [--year N] [--older-than V] [--all]\n"
+        "       gongkai reprocess --run ID",
+        description="Parse the stored original of each current document again (the latest "
+        "version of each report, every unidentified document) and store a new version only "
+        "where the result differs, carrying reviewers' corrections forward; then list what "
+        "changed.  With GONGKAI_BROKER_URL the workers do it.  Exit code 1 when a document "
+        "could not be parsed again (its stored versions stay).",
+    )
+    reprocess.add_argument("--agency", metavar="TEXT", help="only agencies whose name contains it")
+    reprocess.add_argument("--year", type=int, metavar="N", help="only reports of year N")
+    reprocess.add_argument(
+        "--older-than",
+        type=int,
+        metavar="V",
+        help=f"only documents a parser older than version V wrote (this one: {PARSER_VERSION})",
+    )
+    reprocess.add_argument("--all", action="store_true", help="every current document")
+    reprocess.add_argument(
+        "--run", dest="run_id", metavar="ID", help="the summary of an earlier run"
+    )
+    reprocess.add_argument(
+        "--no-wait", action="store_true", help="with a broker: queue the run and exit"
+    )
+    reprocess.add_argument("--json", action="store_true", help="the summary as JSON")
+    reprocess.set_defaults(run=run_reprocess)
     _add_archive_commands(commands, common)
 
 

@@ -304,6 +304,7 @@ def _version_line(version: Stored, with_key: bool, with_parser: bool = False) ->
     if with_parser:
         parser = "?" if version.parser_version is None else str(version.parser_version)
         columns.append(f"parser {parser:<3}  gongkai {version.gongkai_version or '?':<8}")
+        columns.append(f"{version.origin:<11}")
     columns.append(sha)
     if with_key:
         year = UNKNOWN_YEAR if version.year is None else version.year

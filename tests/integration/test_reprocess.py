@@ -1,0 +1,120 @@
+"""`gongkai reprocess` and `POST /reprocess` in embedded mode, on SQLite and real PostgreSQL.
+
+A parser change is simulated from the stored side: the stored results of some documents are
+made to be what an older parser wrote (another number, no parser version), so parsing the
+originals again with this parser gives something else for exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from embedded import as_if_an_older_parser_wrote, gongkai_ok, store_of, watch_once
+from live import GONGKAI, start_api, wait_until
+from paths import DEVSET
+
+from extract.version import PARSER_VERSION
+from worker.desk.corrections import correct
+from worker.store import Selection, Store
+
+GRANTED = "applications/granted/total"
+
+
+def _reprocess(env: dict[str, str], *args: str) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads(gongkai_ok(env, "reprocess", *args, "--json").stdout)
+    return summary
+
+
+def _store_three(env: dict[str, str], tmp_path: Path) -> Store:
+    files = {
+        name: (DEVSET / name).read_bytes() for name in ("dev-01.pdf", "dev-02.pdf", "dev-03.pdf")
+    }
+    watch_once(env, tmp_path / "inbox", files)
+    return store_of(env)
+
+
+def test_reprocess_after_a_parser_change_stores_exactly_the_changed_reports(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = _store_three(env, tmp_path)
+    as_if_an_older_parser_wrote(env, "dev-01.pdf", **{GRANTED: 999})
+    as_if_an_older_parser_wrote(env, "dev-02.pdf")  # an older parser that read the same
+
+    summary = _reprocess(env, "--older-than", str(PARSER_VERSION))
+
+    assert (summary["state"], summary["total"]) == ("finished", 2)
+    assert (summary["changed"], summary["unchanged"], summary["failed"]) == (1, 1, 0)
+    changed = next(item for item in summary["documents"] if item["result"] == "changed")
+    assert changed["filename"] == "dev-01.pdf"
+    assert changed["changes"] == [{"path": GRANTED, "old": 999, "new": 9}]
+    history = store.record(changed["sha256"])
+    assert [(v.version, v.origin, v.parser_version) for v in history] == [
+        (1, "parsed", None),
+        (2, "reprocessed", PARSER_VERSION),
+    ]
+    assert store.report_by_sha(changed["sha256"])["applications"]["granted"]["total"] == 9
+    assert [len(store.record(v.sha256)) for v in store.listing()].count(1) == 2
+
+    again = _reprocess(env, "--all")
+    assert (again["total"], again["changed"], again["unchanged"]) == (3, 0, 3)
+    assert len(list(store.listing(Selection(all_versions=True)))) == 4
+
+
+def test_a_reviewers_correction_is_carried_forward_and_a_conflict_is_shown(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = _store_three(env, tmp_path)
+    sha = next(v.sha256 for v in store.listing() if v.filename == "dev-01.pdf")
+    # The parser read 9; a reviewer made it 10 (as if it had read 7 then: a third value now).
+    corrected = correct(store.report_by_sha(sha), GRANTED, "10", "张审核", note="核对原件")
+    corrected["corrections"][0]["old"] = 7
+    store.revise(sha, corrected, "corrected")
+
+    summary = _reprocess(env, "--agency", "长沙")
+
+    assert (summary["total"], summary["changed"]) == (1, 1)
+    assert summary["documents"][0]["conflicts"] == [GRANTED]
+    report = store.report_by_sha(sha)
+    assert report["applications"]["granted"]["total"] == 10  # the reviewer's value stays
+    assert report["corrections"][0] | {"parsed": 9} == report["corrections"][0]
+    assert report["corrections"][0]["who"] == "张审核"
+    assert report["review"]["status"] == "needs_review"
+    assert {"reason": "correction_conflict", "paths": [GRANTED]} in report["review"]["reasons"]
+    assert [v.origin for v in store.record(sha)] == ["parsed", "corrected", "reprocessed"]
+
+    assert _reprocess(env, "--agency", "长沙")["changed"] == 0  # judged the same way again
+
+
+def test_reprocess_refuses_to_guess_what_to_take(env: dict[str, str]) -> None:
+    done = subprocess.run([GONGKAI, "reprocess"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("name --agency, --year or --older-than, or say --all")
+
+
+def test_the_api_runs_a_reprocess_job_and_reports_what_changed(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    _store_three(env, tmp_path)
+    as_if_an_older_parser_wrote(env, "dev-02.pdf", **{GRANTED: 1234})
+    api = start_api(tmp_path, **{k: v for k, v in env.items() if k.startswith("GONGKAI_")})
+    try:
+        assert api.client.post("/reprocess", json={}).status_code == 400
+        started = api.client.post("/reprocess", json={"older_than": PARSER_VERSION})
+        assert started.status_code == 202, started.text
+        run = started.json()
+        assert (run["total"], started.headers["location"]) == (1, run["url"])
+
+        def finished() -> dict[str, Any] | None:
+            answer = api.client.get(run["url"]).json()
+            return answer if answer["state"] == "finished" else None
+
+        summary = wait_until(finished, 120, "the reprocess run")
+        assert (summary["changed"], summary["documents"][0]["filename"]) == (1, "dev-02.pdf")
+        assert summary["documents"][0]["changes"][0]["old"] == 1234
+        assert api.client.get("/reprocess/20260101T000000-00000000").status_code == 404
+        assert api.client.get("/reprocess/..%2F..%2Fetc").status_code in (404, 422)
+    finally:
+        api.stop()

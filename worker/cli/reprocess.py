@@ -1,0 +1,79 @@
+"""`gongkai reprocess`: parse stored originals again with this parser, and say what changed.
+
+Embedded, the documents are parsed here one after another; with a broker, one task per
+document goes to the workers and the command waits for them (or, with --no-wait, prints
+the run's id for `gongkai reprocess --run ID` or `GET /reprocess/{id}` to follow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from extract.errors import ExitCode
+from worker.cli.parse import dumps
+from worker.cli.services import _uses_services
+
+if TYPE_CHECKING:
+    from worker.settings import Settings
+
+POLL = 1.0  # seconds between two looks at a run the workers are doing
+_SHOWN_CHANGES = 6  # changes listed per document in the text summary
+
+
+@_uses_services
+def run_reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    from worker import reprocess, store
+
+    runs = reprocess.Runs(settings.data_dir)
+    if args.run_id is None:
+        wanted = reprocess.Wanted(args.agency, args.year, args.older_than, args.all)
+        found = store.of(settings)
+        run, documents = runs.create(found, wanted)
+        if settings.embedded:
+            reprocess.run_here(settings, found, run, documents)
+        else:
+            from worker.tasks import queue_reprocessing
+
+            queue_reprocessing(run, documents)
+            if args.no_wait:
+                print(f"reprocess run {run}: {len(documents)} document(s) queued")
+                return ExitCode.ok
+    else:
+        run = args.run_id
+    summary = runs.summary(run)
+    while summary["state"] != "finished" and not args.no_wait:
+        time.sleep(POLL)
+        summary = runs.summary(run)
+    if args.json:
+        print(dumps(summary, pretty=True))
+    else:
+        _print_summary(summary)
+    return ExitCode.several_kinds if summary["failed"] else ExitCode.ok
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    print(
+        f"reprocess run {summary['id']}: {summary['done']} of {summary['total']} document(s) "
+        f"done, {summary['changed']} changed, {summary['unchanged']} unchanged, "
+        f"{summary['failed']} failed"
+    )
+    for outcome in summary["documents"]:
+        if outcome["result"] == "unchanged":
+            continue
+        where = f"{outcome['agency'] or '?'} {outcome['year'] or '?'}"
+        if outcome["result"] == "failed":
+            print(f"  failed   {where}  {outcome['filename']}: {outcome['error']}")
+            continue
+        version = "" if outcome["version"] is None else f" v{outcome['version']}"
+        print(f"  changed  {where}{version}  {outcome['filename']}")
+        changes = outcome["changes"]
+        for change in changes[:_SHOWN_CHANGES]:
+            print(f"           {change['path']}: {change['old']} → {change['new']}")
+        if len(changes) > _SHOWN_CHANGES:
+            print(f"           … and {len(changes) - _SHOWN_CHANGES} more (--json lists all)")
+        for path in outcome["conflicts"]:
+            print(f"           conflict with a reviewer's correction: {path}")
+    sys.stdout.flush()
