@@ -187,6 +187,55 @@ def test_a_database_of_the_previous_schema_upgrades_and_serves_its_reports(
     assert newer.version == 3 and newer.parser_version == PARSER_VERSION
 
 
+def test_documents_of_schema_0002_become_first_revisions_with_their_edition(
+    url: str, parsed_dev01: dict[str, Any]
+) -> None:
+    migrations.upgrade(url, "0002")
+    report, sha = parsed_dev01, parsed_dev01["source"]["sha256"]
+    documents = table(
+        "documents",
+        *(column(name) for name in ("sha256", "agency", "year", "version", "latest", "status")),
+        *(column(name) for name in ("filename", "method", "pages", "original", "report_text")),
+        column("timings", JSON()),
+        column("created_at"),
+    )
+    with create_engine(url).begin() as connection:
+        connection.execute(
+            documents.insert(),
+            {
+                "sha256": sha,
+                "agency": report["agency"],
+                "year": report["year"],
+                "version": 1,
+                "latest": True,
+                "status": report["review"]["status"],
+                "filename": "dev-01.pdf",
+                "method": "text",
+                "pages": 3,
+                "original": f"originals/{sha}",
+                "report_text": json.dumps(report, ensure_ascii=False),
+                "timings": {"total": 0.5},
+                "created_at": datetime(2026, 6, 1, tzinfo=UTC),
+            },
+        )
+
+    store = Store(db.engine(url))  # the first use upgrades
+    stored = store.document(sha)
+    assert (stored.revision, stored.origin, stored.edition) == (1, "parsed", report["edition"])
+    assert store.report_by_sha(sha) == report
+    revised = store.revise(sha, {**report, "corrections": []}, "corrected")  # sha no longer unique
+    assert (revised.version, revised.revision) == (2, 2)
+
+
+@pytest.fixture(scope="module")
+def parsed_dev01() -> dict[str, Any]:
+    done = subprocess.run(
+        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
+    )
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
 def _text(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
 
