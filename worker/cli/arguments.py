@@ -21,6 +21,7 @@ from worker.cli.services import (
     run_serve,
     run_watch,
 )
+from worker.cli.users import run_users_add, run_users_list, run_users_remove
 from worker.exports import FORMATS
 from worker.status import STATUSES
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parse.set_defaults(run=run_parse)
     _add_worker_commands(commands, common)
+    _add_users_commands(commands, common)
     return parser
 
 
@@ -268,6 +270,34 @@ def _selection_options() -> argparse.ArgumentParser:
         help="only this review verdict, or the unidentified documents",
     )
     return selection
+
+
+def _add_users_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    users = commands.add_parser(
+        "users",
+        help="the people who log in to the review desk with a password of their own",
+        description="A user logs in to the desk with their name and password, and their "
+        "name is recorded on their corrections.  The API token keeps working beside them.",
+    )
+    which = users.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add = which.add_parser(
+        "add",
+        parents=[common],
+        help="add a user; the password (12 characters at least) is typed twice on the "
+        "terminal, or read from the first line of stdin with --password-stdin",
+    )
+    add.add_argument("name", metavar="NAME", help="as recorded on their corrections")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    add.set_defaults(run=run_users_add)
+    listing = which.add_parser("list", parents=[common], help="the users, by name")
+    listing.set_defaults(run=run_users_list)
+    remove = which.add_parser(
+        "remove", parents=[common], help="remove a user; their sessions end at their next page"
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(run=run_users_remove)
 
 
 class _VersionAction(argparse.Action):
