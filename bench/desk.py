@@ -87,7 +87,7 @@ def _measure(url: str, report: Path, rounds: int) -> tuple[list[float], list[flo
     browser.get("/login")
     browser.post(
         "/login",
-        data={"name": "bench", "token": TOKEN, "nonce": browser.cookies["gongkai_login"]},
+        data={"name": "bench", "password": TOKEN, "nonce": browser.cookies["gongkai_login"]},
     )
     view = f"/desk/documents/{job['sha256']}"
     first = browser.get(view)  # renders and caches every page image

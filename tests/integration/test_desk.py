@@ -1,34 +1,43 @@
 """The review desk in a real browser: Debian's Chromium, headless, driven by Playwright, against
-`gongkai serve` with reports uploaded through the API.
+`gongkai serve` with reports uploaded through the API and a user added by `gongkai users add`.
 
 Each page the tests visit is saved as a screenshot under `build/desk-screenshots/` for a
-person to look at.
+person to look at.  The forms are also tried over plain HTTP the way an attacker would.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
+import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live import TOKEN, LiveApi, start_api
+from live import GONGKAI, TOKEN, LiveApi, start_api
 from paths import DEVSET, ROOT
 
 from bench.paper import Sheet
 from bench.render import report_blocks
 from bench.variants import ACTIVE_WIDTHS, APPLICATION_WIDTHS, REVIEW_WIDTHS
 from worker import store as stores
+from worker.desk.corrections import correct
+from worker.reprocess import carried
 from worker.settings import load
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "build" / "desk-screenshots"
 AGENCY = "长沙市市场监督管理局"
+MISPRINTED = "武汉市统计局"
+"""Its 2022 report prints 23 applications from natural persons where the row sums to 18."""
+USER, PASSWORD = "王五", "a desk password of his own"
+CELL = "applications/new_received/natural_person"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/setup)"
@@ -59,12 +68,38 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
         yearly["applications"]["new_received"]["natural_person"] += year - 2021
         yearly["applications"]["new_received"]["total"] += year - 2021
         uploads.append((f"{AGENCY}-{year}.pdf", report_pdf(yearly)))
+    uploads.append((f"{MISPRINTED}-2022.pdf", report_pdf(misprinted(truth))))
     for name, data in uploads:
         answer = api.upload(name, data)
         assert answer.status_code == 202, answer.text
         assert api.finished(answer.json()["job"], timeout=180)["state"] == "succeeded"
+    add_user(api, USER, PASSWORD)
     yield api
     api.stop()
+
+
+def misprinted(truth: dict[str, Any]) -> dict[str, Any]:
+    """A report that needs review (two blank cells of 四) with one number misprinted: 23
+    applications from natural persons where its row and its column say 18."""
+    found = copy.deepcopy(truth)
+    found["agency"], found["year"] = MISPRINTED, 2022
+    found["applications"]["new_received"]["natural_person"] += 5
+    for column in ("upheld", "pending"):
+        found["reviews_and_lawsuits"]["litigation_direct"][column] = None
+    return found
+
+
+def add_user(api: LiveApi, name: str, password: str) -> None:
+    """`gongkai users add NAME --password-stdin` on the server's own database."""
+    added = subprocess.run(
+        [GONGKAI, "users", "add", name, "--password-stdin"],
+        env=api.env,
+        input=password + "\n",
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +123,13 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
-def log_in(page: Any, name: str = "张三") -> None:
+def log_in(page: Any, name: str = "张三", secret: str = TOKEN) -> None:
+    """Log in with a name and the API token, or a user's name and password."""
     page.goto("/desk")
     assert "/login" in page.url
     shot(page, "01-login")
     page.fill('input[name="name"]', name)
-    page.fill('input[name="token"]', TOKEN)
+    page.fill('input[name="password"]', secret)
     page.click('form.login button[type="submit"]')
     page.wait_for_url("**/desk")
 
@@ -101,10 +137,14 @@ def log_in(page: Any, name: str = "张三") -> None:
 def test_a_reviewer_logs_in_and_finds_the_work_first(page: Any) -> None:
     log_in(page)
     shot(page, "02-inbox")
-    sections = page.locator("section.listing h2").all_inner_texts()
-    assert sections[0].startswith("需核对")
-    assert page.locator("section.listing").first.get_by_text("青岛市水务局").count() == 1
-    assert page.locator(".counts").inner_text().count("3") >= 1  # three complete reports
+    sections = [title.split()[0] for title in page.locator("section.listing h2").all_inner_texts()]
+    assert sections == ["需核对", "完整", "已审核", "片段", "未识别机关或年度的文件"]
+    work = page.locator("section.listing").first
+    assert work.get_by_text("青岛市水务局").count() == 1
+    row = work.locator("tr", has=page.get_by_role("link", name=MISPRINTED))
+    assert row.locator("td").nth(2).inner_text() == "2021"  # the form's edition
+    counts = page.locator(".counts li").all_inner_texts()
+    assert [" ".join(count.split()) for count in counts[:2]] == ["需核对 2", "完整 3"]
 
 
 def test_a_flagged_cell_shows_its_box_on_the_page(page: Any) -> None:
@@ -127,6 +167,53 @@ def test_a_flagged_cell_shows_its_box_on_the_page(page: Any) -> None:
     assert selected.get_attribute("data-path") == page.locator(".box").nth(3).get_attribute(
         "data-path"
     )
+
+
+def test_a_user_corrects_a_flagged_cell_and_marks_the_report_reviewed(page: Any) -> None:
+    log_in(page, USER, PASSWORD)
+    assert page.locator("header .who").inner_text() == USER
+    work = page.locator("section.listing").first
+    assert work.locator("h2").inner_text().startswith("需核对")
+    work.get_by_role("link", name=MISPRINTED).click()
+    page.wait_for_load_state("networkidle")
+    report = page.url
+    assert page.locator(".meta .revision").inner_text() == "1"
+    cell = page.locator(f'td.cell[data-path="{CELL}"]')
+    assert "broken" in (cell.get_attribute("class") or "")  # its row does not sum
+    assert page.locator("ul.checks:not(.all)", has_text=CELL).count() == 1
+    cell.click()
+    box = page.locator(f'.box.selected[data-path="{CELL}"]')
+    assert box.count() == 1 and box.is_visible()
+    form = page.locator("form#correction")
+    assert form.is_visible() and form.locator(".path").inner_text() == CELL
+    assert form.locator('input[name="value"]').input_value() == "23"
+    shot(page, "06-correcting")
+    form.locator('input[name="value"]').fill("18")
+    form.locator('input[name="note"]').fill("印刷错误：第1页本行合计为18")
+    form.locator('button[type="submit"]').click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.split("#")[0] == report
+    assert page.locator(".meta .revision").inner_text() == "2"
+    assert page.locator(".meta .origin").inner_text() == "人工更正"
+    assert "corrected" in (cell.get_attribute("class") or "") and cell.inner_text() == "18"
+    assert page.locator("ul.checks:not(.all)", has_text=CELL).count() == 0  # checked again
+    assert page.locator("ul.checks.all li.ok", has_text="new_received: total 23 = 23").count() == 1
+    audit = page.locator("table.audit tbody tr")
+    assert audit.count() == 1
+    entry = audit.first.inner_text()
+    assert CELL in entry and "23 → 18" in entry and USER in entry and "印刷错误" in entry
+    shot(page, "07-corrected")
+    audit.first.scroll_into_view_if_needed()
+    shot(page, "08-audit")
+    page.get_by_role("button", name="标记为已审核").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".meta .revision").inner_text() == "3"
+    assert page.locator(".meta .status").inner_text() == "已审核"
+    assert USER in page.locator("p.reviewed").inner_text()
+    shot(page, "09-reviewed")
+    page.goto("/desk")
+    reviewed = page.locator("section.listing", has=page.locator("h2", has_text="已审核"))
+    assert reviewed.get_by_role("link", name=MISPRINTED).count() == 1
 
 
 def test_the_agency_page_shows_three_years_and_their_change(page: Any) -> None:
@@ -157,6 +244,7 @@ def test_every_page_wants_a_session(desk: LiveApi) -> None:
             f"/desk/agency?name={AGENCY}",
             "/docs",
             "/desk/documents/" + "0" * 64,
+            "/desk/documents/" + "0" * 64 + "/corrections",
         ):
             answer = anonymous.get(path)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
@@ -167,11 +255,11 @@ def test_a_login_needs_the_token_and_the_forms_own_nonce(desk: LiveApi) -> None:
     with httpx.Client(base_url=desk.url, follow_redirects=False) as client:
         client.get("/login")
         nonce = client.cookies["gongkai_login"]
-        wrong = client.post("/login", data={"name": "x", "token": "wrong", "nonce": nonce})
+        wrong = client.post("/login", data={"name": "x", "password": "wrong", "nonce": nonce})
         assert "failed=1" in wrong.headers["location"]
-        forged = client.post("/login", data={"name": "x", "token": TOKEN, "nonce": "other"})
+        forged = client.post("/login", data={"name": "x", "password": TOKEN, "nonce": "other"})
         assert "failed=1" in forged.headers["location"]
-        good = client.post("/login", data={"name": "x", "token": TOKEN, "nonce": nonce})
+        good = client.post("/login", data={"name": "x", "password": TOKEN, "nonce": nonce})
         assert good.headers["location"] == "/desk" and "gongkai_session" in client.cookies
         assert client.post("/logout", data={"csrf": "not-the-token"}).status_code == 403
         assert client.get("/desk").status_code == 200
@@ -183,7 +271,7 @@ def test_a_redirect_after_login_stays_on_the_site(desk: LiveApi) -> None:
             client.get("/login")
             nonce = client.cookies["gongkai_login"]
             answer = client.post(
-                "/login", data={"name": "x", "token": TOKEN, "nonce": nonce, "next": target}
+                "/login", data={"name": "x", "password": TOKEN, "nonce": nonce, "next": target}
             )
             assert answer.headers["location"] == "/desk"
 
@@ -204,3 +292,159 @@ def test_an_agency_named_like_markup_is_shown_as_text(page: Any, desk: LiveApi) 
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith("<script>")
     assert page.evaluate("window.pwned") is None and dialogs == []
+
+
+# ---------------------------------------------------------------- users and forms, over HTTP
+
+
+def logged_in(desk: LiveApi, name: str = "x", secret: str = TOKEN) -> httpx.Client | None:
+    """A client with a session, or None when the login is refused."""
+    client = httpx.Client(base_url=desk.url, follow_redirects=False)
+    client.get("/login")
+    nonce = client.cookies["gongkai_login"]
+    answer = client.post("/login", data={"name": name, "password": secret, "nonce": nonce})
+    if "failed=1" in answer.headers["location"]:
+        client.close()
+        return None
+    return client
+
+
+def form_fields(client: httpx.Client, sha256: str) -> dict[str, str]:
+    """The CSRF token and the revision the report view's forms carry."""
+    page = client.get(f"/desk/documents/{sha256}").text
+    found = {}
+    for name in ("csrf", "revision"):
+        match = re.search(rf'name="{name}" value="([^"]*)"', page)
+        assert match is not None, name
+        found[name] = match.group(1)
+    return found
+
+
+def scan_sha(desk: LiveApi) -> str:
+    (scan,) = [i for i in stores.of(load(desk.env)).listing() if i.filename == "dev-14.png"]
+    return scan.sha256
+
+
+def test_a_users_name_needs_their_password_and_a_removed_user_is_logged_out(
+    desk: LiveApi,
+) -> None:
+    assert logged_in(desk, USER, "not his password") is None
+    assert logged_in(desk, USER, TOKEN) is None  # the token cannot speak for a user
+    assert logged_in(desk, "nobody", PASSWORD) is None
+    add_user(desk, "赵六", "another desk password")
+    client = logged_in(desk, "赵六", "another desk password")
+    assert client is not None
+    with closing(client):
+        assert client.get("/desk").status_code == 200
+        assert desk.gongkai("users", "remove", "赵六").returncode == 0
+        answer = client.get("/desk")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_every_form_refuses_without_a_session_or_its_csrf_token(desk: LiveApi) -> None:
+    sha = scan_sha(desk)
+    store = stores.of(load(desk.env))
+    before = store.document(sha).revision
+    forms = {
+        f"/desk/documents/{sha}/corrections": {"path": "year", "value": "2020"},
+        f"/desk/documents/{sha}/reviewed": {},
+    }
+    with httpx.Client(base_url=desk.url, follow_redirects=False) as anonymous:
+        for action, data in forms.items():
+            assert anonymous.post(action, data={**data, "revision": str(before)}).status_code == 403
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        fields = form_fields(client, sha)
+        for action, data in forms.items():
+            for csrf in ("", "not-the-token", fields["csrf"][:-1] + "A"):
+                answer = client.post(action, data={**data, **fields, "csrf": csrf})
+                assert answer.status_code == 403, (action, csrf)
+            other = logged_in(desk, "y")  # another session's token is not this one's
+            assert other is not None
+            with closing(other):
+                theirs = form_fields(other, sha)["csrf"]
+            assert client.post(action, data={**data, **fields, "csrf": theirs}).status_code == 403
+    assert store.document(sha).revision == before
+
+
+def test_a_correction_the_contract_does_not_allow_comes_back_with_its_reason(
+    desk: LiveApi,
+) -> None:
+    sha = scan_sha(desk)
+    store = stores.of(load(desk.env))
+    before = store.document(sha).revision
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        fields = form_fields(client, sha)
+        action = f"/desk/documents/{sha}/corrections"
+        for path, value, reason in [
+            ("source/sha256", "0" * 64, "is not a value of the report that can be corrected"),
+            ("review/status", "reviewed", "is not a value of the report that can be corrected"),
+            ("active_disclosure/regulations/issued", "-1", "is not allowed there"),
+            ("active_disclosure/regulations/issued", "1.5", "is not allowed there"),
+            ("year", "<img src=x onerror=alert(1)>", "is not a number"),
+            ("", "", "is not a value of the report that can be corrected"),
+            ("agency", "局" * 401, "a value has at most 400 characters"),
+        ]:
+            answer = client.post(action, data={**fields, "path": path, "value": value})
+            assert answer.status_code == 400, (path, value, answer.text[:300])
+            alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+            assert alert is not None and reason in alert.group(1), (path, value)
+            opened = re.search(r'<form id="correction"[^>]*>', answer.text)
+            assert opened is not None and " hidden" not in opened.group(0)
+            assert "<img src=x" not in answer.text  # the value is shown as text
+            if path == "year":
+                assert "&lt;img src=x onerror=alert(1)&gt;" in answer.text
+        stale = client.post(action, data={**fields, "revision": "0", "path": "year", "value": "1"})
+        assert stale.status_code == 409
+    assert store.document(sha).revision == before
+
+
+def test_a_correction_shows_its_note_as_text(desk: LiveApi) -> None:
+    sha = scan_sha(desk)
+    client = logged_in(desk, "<i>审核</i>")
+    assert client is not None
+    with closing(client):
+        fields = form_fields(client, sha)
+        note = "<script>window.pwned=1</script>"
+        path = "active_disclosure/regulations/issued"
+        answer = client.post(
+            f"/desk/documents/{sha}/corrections",
+            data={**fields, "path": path, "value": "0", "note": note},
+        )
+        assert answer.status_code == 303
+        page = client.get(f"/desk/documents/{sha}").text
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page and note not in page
+        assert "&lt;i&gt;审核&lt;/i&gt;" in page and "<i>审核</i>" not in page
+
+
+def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(desk: LiveApi) -> None:
+    sha, path = scan_sha(desk), "active_disclosure/normative_documents/issued"
+    store = stores.of(load(desk.env))
+    report = store.report_by_sha(sha)
+    corrected = correct(report, path, "4", "张三", "见原文")
+    fresh = copy.deepcopy(report)
+    fresh["active_disclosure"]["normative_documents"]["issued"] = 5  # a newer parser's reading
+    store.revise(sha, carried(corrected, fresh), "reprocessed")
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        page = client.get(f"/desk/documents/{sha}").text
+        assert re.search(rf'id="cell-{path}" class="[^"]*\bconflict\b', page)
+        listed = re.search(r'<section class="conflicts">.*?</section>', page, re.S)
+        assert listed is not None and path in listed.group(0)
+        assert "<b>4</b>" in listed.group(0) and "<b>5</b>" in listed.group(0)
+        fields = form_fields(client, sha)
+        refused = client.post(f"/desk/documents/{sha}/reviewed", data=fields)
+        assert refused.status_code == 400 and "settle the conflicts first" in refused.text
+        kept = client.post(
+            f"/desk/documents/{sha}/corrections",
+            data={**fields, "path": path, "value": "4", "note": "保留审核值"},
+        )
+        assert kept.status_code == 303
+        assert 'class="conflicts"' not in client.get(f"/desk/documents/{sha}").text
+    settled = store.report_by_sha(sha)
+    assert settled["active_disclosure"]["normative_documents"]["issued"] == 4
+    assert all(r["reason"] != "correction_conflict" for r in settled["review"]["reasons"])

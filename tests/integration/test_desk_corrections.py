@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from paths import DEVSET
 
-from worker.desk.corrections import InvalidCorrection, correct, mark_reviewed
+from schemas.validate import validate_report
+from worker.desk.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.pipeline import process_file
 
 
@@ -69,3 +70,48 @@ def test_marking_reviewed_says_who_and_when() -> None:
     assert reviewed["review"]["status"] == "reviewed"
     assert reviewed["review"]["reviewed_by"] == "张三"
     assert reviewed["review"]["reviewed_at"] == "2026-12-02T00:00:00+00:00"
+
+
+def test_a_correction_settles_the_review_reasons_naming_its_value() -> None:
+    report = parsed()
+    path = "applications/granted/total"
+    report["review"] = {
+        "status": "needs_review",
+        "reasons": [
+            {"reason": "cell_null", "paths": [path, "applications/granted/natural_person"]},
+            {"reason": "table_not_found", "paths": ["reviews_and_lawsuits"]},
+        ],
+    }
+    fixed = correct(report, path, "9", "张三")
+    assert fixed["review"]["reasons"] == [
+        {"reason": "cell_null", "paths": ["applications/granted/natural_person"]},
+        {"reason": "table_not_found", "paths": ["reviews_and_lawsuits"]},
+    ]
+    alone = correct(fixed, "applications/granted/natural_person", "5", "张三")
+    assert alone["review"]["reasons"] == [fixed["review"]["reasons"][1]]
+
+
+def conflicting() -> dict[str, Any]:
+    """A reprocessed report carrying a correction its newer parser reads otherwise."""
+    report = parsed()
+    path = "applications/granted/total"
+    fixed = correct(report, path, "10", "张三", now=datetime(2026, 12, 1, tzinfo=UTC))
+    fixed["corrections"][-1]["parsed"] = 11
+    fixed["review"] = {
+        "status": "needs_review",
+        "reasons": [{"reason": "correction_conflict", "paths": [path]}],
+    }
+    validate_report(fixed)  # the contract allows what a reprocessed version carries
+    return fixed
+
+
+def test_a_conflict_is_settled_by_correcting_again_and_blocks_the_review_until_then() -> None:
+    report = conflicting()
+    assert [entry["path"] for entry in conflicts(report)] == ["applications/granted/total"]
+    with pytest.raises(InvalidCorrection, match="conflicts"):
+        mark_reviewed(report, "李四")
+    kept = correct(report, "applications/granted/total", "10", "李四", "保留审核值")
+    assert conflicts(kept) == [] and kept["review"]["reasons"] == []
+    assert kept["corrections"][0]["parsed"] == 11  # the history stays as it was
+    assert kept["applications"]["granted"]["total"] == 10
+    assert mark_reviewed(kept, "李四")["review"]["status"] == "reviewed"

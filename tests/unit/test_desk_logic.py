@@ -1,12 +1,16 @@
-"""The review desk's pure parts: sessions, the tables as printed with their flags, the
-figures over the years."""
+"""The review desk's pure parts: sessions, users' password hashes, the tables as printed with
+their flags and conflicts, the figures over the years."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from worker import db, users
 from worker.desk import sheet, years
+from worker.desk.corrections import conflicts
 from worker.desk.session import Keys
 
 
@@ -20,6 +24,42 @@ def test_a_session_reads_back_only_as_issued(tmp_path: Path) -> None:
     assert keys.read(cookie, now=1000 + 13 * 3600) is None  # expired
     assert Keys(tmp_path, "another-token").read(cookie, now=1001) is None  # token changed
     assert Keys(tmp_path / "elsewhere", "a-long-enough-token").read(cookie, now=1001) is None
+
+
+def test_a_session_says_whether_a_user_logged_in(tmp_path: Path) -> None:
+    keys = Keys(tmp_path, "a-long-enough-token")
+    by_password, by_token = keys.read(keys.issue("王五", user=True)), keys.read(keys.issue("x"))
+    assert by_password is not None and by_password.user
+    assert by_token is not None and not by_token.user
+
+
+def test_a_password_hash_is_salted_scrypt_with_its_parameters() -> None:
+    first, second = users.hash_password("correct horse"), users.hash_password("correct horse")
+    assert first != second  # salted
+    scheme, n, r, p, salt, key = first.split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", users.SCRYPT_N, users.SCRYPT_R, 1)
+    assert users.password_matches("correct horse", first)
+    assert users.password_matches("correct horse", second)
+    assert not users.password_matches("correct horsE", first)
+    assert not users.password_matches("", first)
+    cheaper = "$".join(("scrypt", "1024", "8", "1", salt, key))
+    assert not users.password_matches("correct horse", cheaper)  # the parameters count
+    for malformed in ("", "scrypt$1$2", "md5$16384$8$1$" + salt + "$" + key, first[:-8] + "!!!!"):
+        assert not users.password_matches("correct horse", malformed)
+
+
+def test_an_unknown_name_costs_the_same_scrypt_as_a_wrong_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = users.Users(db.engine(f"sqlite:///{tmp_path}/u.sqlite3"))
+    people.add("张三", "a password of some length")
+    users._decoy()  # made once per process, before any name is looked up
+    calls: list[int] = []
+    real = users._scrypt
+    monkeypatch.setattr(users, "_scrypt", lambda *args: calls.append(args[2]) or real(*args))
+    assert not people.verify("张三", "a wrong password here")
+    assert not people.verify("nobody", "a wrong password here")
+    assert calls == [users.SCRYPT_N, users.SCRYPT_N]
 
 
 def test_a_form_token_belongs_to_its_session(tmp_path: Path) -> None:
@@ -157,3 +197,45 @@ def test_the_years_of_an_agency_side_by_side_with_their_change() -> None:
     assert [f.rule5 for f in found] == [None, None, False]
     svg = years.chart(found)
     assert svg.startswith("<svg") and svg.count("<rect") == 3
+
+
+def test_a_correction_the_parser_now_reads_otherwise_is_a_conflict_until_settled() -> None:
+    carried = {
+        "path": "applications/granted/total",
+        "old": 2,
+        "new": 3,
+        "who": "张三",
+        "when": "2026-12-01T00:00:00+00:00",
+        "parsed": 4,
+    }
+    found = report(
+        applications={"granted": {"total": 3}},
+        corrections=[carried],
+        review={
+            "status": "needs_review",
+            "reasons": [{"reason": "correction_conflict", "paths": [carried["path"]]}],
+        },
+    )
+    assert conflicts(found) == [carried]
+    cell = cells(found)[carried["path"]]
+    assert cell.value == 3  # the reviewer's value stays
+    assert "conflict" in cell.flags and "correction_conflict" in cell.why
+    settled = {key: value for key, value in carried.items() if key != "parsed"}
+    again = report(corrections=[carried, {**settled, "new": 4, "old": 3}])
+    assert conflicts(again) == []
+    assert "conflict" not in cells(again)[carried["path"]].flags
+
+
+def test_a_value_a_review_reason_names_is_flagged() -> None:
+    found = report(
+        agency="某某局",
+        review={
+            "status": "needs_review",
+            "reasons": [{"reason": "agency_unconfirmed", "paths": ["agency"]}],
+        },
+        provenance={"agency": {"page": 1, "bbox": [1, 2, 3, 4], "method": "ocr"}},
+    )
+    agency, year = sheet.identity(found)
+    assert agency.flags == ("warned",) and agency.why == ("agency_unconfirmed",)
+    assert agency.page == 1 and agency.bbox == (1, 2, 3, 4)
+    assert year.path == "year" and year.flags == ()

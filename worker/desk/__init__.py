@@ -1,10 +1,11 @@
 """The review desk: web pages where a person checks every number against its page.
 
-Served by `gongkai serve` beside the API (`install`), in the same process and behind the
-same token: the login form exchanges it for a session cookie (`session.py`).  The pages
-(`routes.py`) show the inbox, a report beside its page images (`pages.py`) with its tables
-as printed (`sheet.py`), and an agency over the years (`years.py`), in Chinese or English
-(`words.py`).
+Served by `gongkai serve` beside the API (`install`), in the same process: the login form
+exchanges a user's password (`worker.users`) or the API token for a session cookie
+(`session.py`).  The pages (`routes.py`) show the inbox, a report beside its page images
+(`pages.py`) with its tables as printed (`sheet.py`), corrected and marked reviewed there
+as new revisions (`corrections.py`), and an agency over the years (`years.py`), in Chinese
+or English (`words.py`).
 """
 
 from __future__ import annotations

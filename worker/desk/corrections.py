@@ -4,8 +4,14 @@ edits of the stored one.
 A correction may touch only what the contract calls a value: a table cell of the report's
 edition, the agency or the year; the new report must pass the JSON Schema (a count stays a
 whole number of at least 0).  It is recorded in `corrections` (path, old, new, who, when,
-note), the rules are evaluated again at once, and a cell the report's arithmetic had forced
-is no longer listed as inferred: a person has now said what it is.
+note), the rules are evaluated again at once, and a value the report's arithmetic had forced
+is no longer listed as inferred, nor named by a review reason (a blank cell, an unconfirmed
+agency): a person has now said what it is.
+
+A reprocessed version carries the corrections forward; where the newer parser reads a
+third value, the entry gets `parsed` (what the parser now reads) and the review the reason
+`correction_conflict`: the reviewer's value stays until a person settles it by correcting
+the cell again (to either value), and a report with a conflict left is not marked reviewed.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from schemas.validate import InvalidReport, validate_report
 from worker.errors import InvalidSetting
 
 IDENTITY = ("agency", "year")
+CONFLICT = "correction_conflict"
+MAX_VALUE = 400
+"""Characters of a typed value (an agency's name is stored in 400)."""
+MAX_NOTE = 1000
 
 
 class InvalidCorrection(InvalidSetting):
@@ -42,6 +52,10 @@ def correct(
     """`report` with the value at `path` replaced by the one `text` spells ("" for blank)."""
     if path not in _editable():
         raise InvalidCorrection(f"{path!r} is not a value of the report that can be corrected")
+    if len(text) > MAX_VALUE or len(note) > MAX_NOTE:
+        raise InvalidCorrection(
+            f"a value has at most {MAX_VALUE} characters, a note at most {MAX_NOTE}"
+        )
     new = copy.deepcopy(dict(report))
     old = value_at(new, path)
     value = _value(path, text)
@@ -52,6 +66,7 @@ def correct(
         entry["note"] = note.strip()
     new["corrections"] = [*new.get("corrections", []), entry]
     new["inferred"] = [cell for cell in new.get("inferred", []) if cell != path]
+    new["review"] = _settled(new["review"], path)
     new["checks"] = check_rules(new)
     try:
         validate_report(new)
@@ -63,7 +78,12 @@ def correct(
 def mark_reviewed(
     report: Mapping[str, Any], who: str, now: datetime | None = None
 ) -> dict[str, Any]:
-    """`report` with the verdict `reviewed`, by whom and when."""
+    """`report` with the verdict `reviewed`, by whom and when; refused while a correction
+    conflicts with what the parser now reads."""
+    left = conflicts(report)
+    if left:
+        paths = ", ".join(entry["path"] for entry in left)
+        raise InvalidCorrection(f"settle the conflicts first (correct {paths} again)")
     new = copy.deepcopy(dict(report))
     new["review"] = {
         **new["review"],
@@ -73,6 +93,29 @@ def mark_reviewed(
     }
     validate_report(new)
     return new
+
+
+def conflicts(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The corrections a newer parser disagrees with: the latest entry of each path, when
+    it carries `parsed`, in the order of the paths' first corrections."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in report.get("corrections", []):
+        latest[entry["path"]] = entry
+    return [entry for entry in latest.values() if "parsed" in entry]
+
+
+def _settled(review: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The review without `path` in its reasons (a conflict among them): a person said what
+    the value is.  Reasons naming a whole table or row stay."""
+    reasons = []
+    for reason in review.get("reasons", []):
+        if path in reason.get("paths", []):
+            left = [other for other in reason["paths"] if other != path]
+            if not left:
+                continue
+            reason = {**reason, "paths": left}
+        reasons.append(reason)
+    return {**review, "reasons": reasons}
 
 
 @cache

@@ -1,8 +1,10 @@
-"""The desk's pages: log in, the inbox, a report beside its pages, an agency over the years.
+"""The desk's pages: log in, the inbox, a report beside its pages (corrected and marked
+reviewed there), an agency over the years.
 
 Server-rendered (Jinja2, autoescaped) with one small script of our own for selecting a cell
 and its box: nothing is loaded from another site, so the desk works on an intranet.  Every
-page but the login form wants a session; every form carries the session's CSRF token.
+page but the login form wants a session; every form carries the session's CSRF token.  A
+correction or a review is a new revision of the document (`Store.revise`), never an edit.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from worker import crossyear
+from worker import crossyear, db
 from worker.api.services import Services, wired
 from worker.desk import sheet, words, years
+from worker.desk.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.desk.pages import PageImage, page_image
 from worker.desk.session import COOKIE, LIFETIME, Keys, Session
-from worker.errors import NotFound
+from worker.errors import NotFound, StoreConflict
 from worker.store import STATUSES, UNIDENTIFIED, Selection, Stored
+from worker.users import Users, normal_name
 
 LOGIN_COOKIE = "gongkai_login"
 PAGE_SIZE = 50
-INBOX_ORDER = ("needs_review", "complete", "fragment")
+INBOX_ORDER = ("needs_review", "complete", "reviewed", "fragment")
 """The inbox's sections, the work first."""
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -46,9 +50,14 @@ def keys(request: Request) -> Keys:
     return found
 
 
-def session(request: Request) -> Session:
+def users(services: Services) -> Users:
+    return Users(db.engine(services.settings.database_url))
+
+
+def session(request: Request, services: Annotated[Services, Depends(wired)]) -> Session:
+    """The signed-in reviewer; a user's session ends once the user is removed."""
     found = keys(request).read(request.cookies.get(COOKIE))
-    if found is None:
+    if found is None or (found.user and not users(services).exists(found.who)):
         raise LoginRequired
     return found
 
@@ -61,6 +70,9 @@ def checked(request: Request, who: Signed, csrf: Annotated[str, Form()] = "") ->
     if not keys(request).csrf_ok(who, csrf):
         raise LoginRequired
     return who
+
+
+Checked = Annotated[Session, Depends(checked)]
 
 
 def language(request: Request) -> str:
@@ -99,25 +111,30 @@ def login_form(request: Request, next: str = "/desk", failed: bool = False) -> R
 def login(
     request: Request,
     services: Wired,
-    token: Annotated[str, Form()] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
     name: Annotated[str, Form(max_length=100)] = "",
     nonce: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/desk",
 ) -> Response:
-    """Exchange the API token for a session; the login form's own nonce (a cookie and a
-    field that must match) keeps another site from logging a browser in."""
+    """A user's name and password, or a reviewer's name and the API token, for a session.
+    A user's name needs that user's password (the token cannot speak for them).  The login
+    form's own nonce (a cookie and a field that must match) keeps another site from logging
+    a browser in."""
     expected = request.cookies.get(LOGIN_COOKIE)
-    allowed = services.settings.api_token
     good_nonce = expected is not None and secrets.compare_digest(expected, nonce)
-    good_token = allowed is None or secrets.compare_digest(token.encode(), allowed.encode())
-    who = " ".join(name.split())
-    if not (good_nonce and good_token and who):
+    who = normal_name(name)
+    people = users(services)
+    user = bool(who) and people.verify(who, password)
+    allowed = services.settings.api_token
+    good_token = allowed is None or secrets.compare_digest(password.encode(), allowed.encode())
+    by_token = good_token and bool(who) and not user and not people.exists(who)
+    if not (good_nonce and (user or by_token)):
         target = f"/login?failed=1&next={quote(_local(next))}"
         return RedirectResponse(target, status_code=303)
     answer = RedirectResponse(_local(next), status_code=303)
     answer.set_cookie(
         COOKIE,
-        keys(request).issue(who),
+        keys(request).issue(who, user=user),
         max_age=LIFETIME,
         httponly=True,
         samesite="strict",
@@ -128,7 +145,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(who: Annotated[Session, Depends(checked)]) -> Response:
+def logout(who: Checked) -> Response:
     answer = RedirectResponse("/login", status_code=303)
     answer.delete_cookie(COOKIE)
     return answer
@@ -186,7 +203,7 @@ def inbox(
     def chosen(state: str) -> Selection:
         return Selection(agency=agency, year_from=year, year_to=year, status=state)
 
-    counts = {state: store.page(chosen(state), 0)[0] for state in STATUSES}
+    counts = {state: store.page(chosen(state), 0)[0] for state in (*INBOX_ORDER, UNIDENTIFIED)}
     states = [status] if status else [*INBOX_ORDER, UNIDENTIFIED]
     sections = []
     for state in states:
@@ -215,6 +232,96 @@ def report_view(
     services: Wired,
     sha256: Sha256,
 ) -> Response:
+    return _report_page(request, who, services, sha256)
+
+
+@router.post("/desk/documents/{sha256}/corrections")
+def submit_correction(
+    request: Request,
+    who: Checked,
+    services: Wired,
+    sha256: Sha256,
+    path: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    revision: Annotated[str, Form()] = "",
+) -> Response:
+    """Correct one value of the current report: a new revision, then back to the report.
+    A correction the contract does not allow comes back in its form with the reason (400);
+    one made on a revision that is no longer the current one is refused (409)."""
+    form = {"path": path, "value": value, "note": note}
+    try:
+        report = _current_report(services, sha256, revision)
+        services.store.revise(sha256, correct(report, path, value, who.who, note), "corrected")
+    except (InvalidCorrection, StoreConflict, _Stale) as exc:
+        return _refused(request, who, services, sha256, exc, form)
+    return RedirectResponse(f"/desk/documents/{sha256}#cell-{quote(path)}", status_code=303)
+
+
+@router.post("/desk/documents/{sha256}/reviewed")
+def submit_reviewed(
+    request: Request,
+    who: Checked,
+    services: Wired,
+    sha256: Sha256,
+    revision: Annotated[str, Form()] = "",
+) -> Response:
+    """Mark the current report reviewed by this reviewer, now: a new revision."""
+    try:
+        report = _current_report(services, sha256, revision)
+        services.store.revise(sha256, mark_reviewed(report, who.who), "reviewed")
+    except (InvalidCorrection, StoreConflict, _Stale) as exc:
+        return _refused(request, who, services, sha256, exc)
+    return RedirectResponse(f"/desk/documents/{sha256}", status_code=303)
+
+
+@router.get("/desk/documents/{sha256}/{form}")
+def form_address(
+    who: Signed, sha256: Sha256, form: Annotated[str, PathParam(pattern="^(corrections|reviewed)$")]
+) -> Response:
+    """A refused form's page reloaded, or its language switched: back to the report."""
+    return RedirectResponse(f"/desk/documents/{sha256}", status_code=303)
+
+
+class _Stale(Exception):
+    """The form was made from a revision that is no longer the current one."""
+
+
+def _current_report(services: Services, sha256: str, revision: str) -> dict[str, Any]:
+    """The report the form was made from, when it is still the current revision."""
+    stored = services.store.document(sha256)
+    if revision.strip() != str(stored.revision):
+        raise _Stale
+    return services.store.report_by_sha(sha256)
+
+
+def _refused(
+    request: Request,
+    who: Session,
+    services: Services,
+    sha256: str,
+    exc: Exception,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The report view again with why a form was not saved: a correction the contract does
+    not allow (400), or a report that changed meanwhile (409)."""
+    lang = language(request)
+    if isinstance(exc, InvalidCorrection):
+        return _report_page(request, who, services, sha256, 400, exc.message, form)
+    why = words.word("busy" if isinstance(exc, StoreConflict) else "stale", lang)
+    return _report_page(request, who, services, sha256, 409, why, form)
+
+
+def _report_page(
+    request: Request,
+    who: Session,
+    services: Services,
+    sha256: str,
+    status: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The report view; after a refused form, with the form, its values and the reason."""
     stored = services.store.document(sha256)
     report = crossyear.served_document(services.store, sha256)
     original = services.settings.data_dir / stored.original
@@ -222,17 +329,25 @@ def report_view(
     for number in range(1, (stored.pages or 1) + 1):
         picture = _picture(services, stored, number) if original.is_file() else None
         sizes.append((number, None if picture is None else (picture.width, picture.height)))
-    return render(
+    identity, tables = sheet.identity(report), sheet.tables(report)
+    page = render(
         request,
         "report.html",
         who,
         stored=stored,
         report=report,
-        tables=sheet.tables(report),
+        identity=identity,
+        tables=tables,
+        boxed=[*identity, *(cell for table in tables for row in table.rows for cell in row.cells)],
         broken=sheet.broken_checks(report),
+        conflicts=conflicts(report),
         pages=sizes,
         original=original.is_file(),
+        error=error,
+        form=form,
     )
+    page.status_code = status
+    return page
 
 
 @router.get("/desk/documents/{sha256}/pages/{number}")

@@ -2,12 +2,12 @@
 token every form of theirs carries.
 
 A browser cannot send the API's bearer token, so the login form takes it once (or a user's
-own password, see `worker.desk.users`) and answers with a cookie: `<payload>.<signature>`,
-the payload the reviewer's name and an expiry, the signature an HMAC-SHA256 under a key
-derived from a secret kept in the data folder and the API token.  Changing the token or
-deleting the secret logs everyone out.  The cookie is HttpOnly and SameSite=Strict; each
-form also carries a token derived from the session (a cross-site page cannot read it), and
-a POST without the right one is refused.
+own password, see `worker.users`) and answers with a cookie: `<payload>.<signature>`, the
+payload the reviewer's name, whether they are a user, and an expiry, the signature an
+HMAC-SHA256 under a key derived from a secret kept in the data folder and the API token.
+Changing the token or deleting the secret logs everyone out.  The cookie is HttpOnly and
+SameSite=Strict; each form also carries a token derived from the session (a cross-site page
+cannot read it), and a POST without the right one is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Session:
     who: str
     expires: int
     nonce: str
+    user: bool = False
+    """Logged in with a user's password (not the API token): ends when the user is removed."""
 
 
 class Keys:
@@ -42,12 +44,14 @@ class Keys:
         secret = _secret(data_dir)
         self._key = hmac.new(secret, (api_token or "").encode(), hashlib.sha256).digest()
 
-    def issue(self, who: str, now: float | None = None) -> str:
-        """A cookie value for `who`, valid for LIFETIME seconds."""
+    def issue(self, who: str, now: float | None = None, user: bool = False) -> str:
+        """A cookie value for `who` (a user's name, or a name typed with the token), valid
+        for LIFETIME seconds."""
         payload = {
             "who": who,
             "exp": int((now or time.time()) + LIFETIME),
             "nonce": secrets.token_urlsafe(12),
+            "user": user,
         }
         body = _b64(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
         return f"{body}.{self._sign(body)}"
@@ -61,7 +65,12 @@ class Keys:
             return None
         try:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            session = Session(str(payload["who"]), int(payload["exp"]), str(payload["nonce"]))
+            session = Session(
+                str(payload["who"]),
+                int(payload["exp"]),
+                str(payload["nonce"]),
+                payload.get("user") is True,
+            )
         except (ValueError, KeyError, TypeError):
             return None
         return session if session.expires > (now or time.time()) else None

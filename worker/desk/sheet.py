@@ -16,6 +16,7 @@ from typing import Any
 from schemas import catalogue
 from schemas.fields import value_at
 from schemas.rules import rule_instances
+from worker.desk.corrections import IDENTITY, conflicts
 
 LOW_CONFIDENCE = 0.8
 """An OCR reading below this confidence (0..1) is coloured for a second look."""
@@ -28,7 +29,8 @@ class CellView:
     """The column's header as printed: 本年制发件数."""
     value: Any
     flags: tuple[str, ...]
-    """Any of null_warned, broken, inferred, low_confidence, corrected: a colour each."""
+    """Any of null_warned (blank, with a review reason), warned (a value a review reason
+    names), broken, inferred, low_confidence, corrected, conflict: a colour each."""
     why: tuple[str, ...]
     """The reasons behind the flags, as review reason codes and rule names."""
     page: int | None
@@ -82,6 +84,12 @@ def tables(report: Mapping[str, Any]) -> list[TableView]:
     ]
 
 
+def identity(report: Mapping[str, Any]) -> list[CellView]:
+    """The agency and the year, as cells a reviewer can select and correct."""
+    flags = _Flags(report)
+    return [flags.cell(path, path) for path in IDENTITY]
+
+
 def broken_checks(report: Mapping[str, Any]) -> list[BrokenCheck]:
     """The rule instances that fail, each with the paths of its cells."""
     return [
@@ -106,6 +114,7 @@ class _Flags:
                 self.broken.setdefault(path, []).append(check.rule)
         self.inferred = set(report.get("inferred", []))
         self.corrected = {entry["path"] for entry in report.get("corrections", [])}
+        self.conflicts = {entry["path"] for entry in conflicts(report)}
         self.provenance: Mapping[str, Any] = report.get("provenance", {})
 
     def cell(self, path: str, label: str) -> CellView:
@@ -114,6 +123,8 @@ class _Flags:
         why: list[str] = []
         if value is None and self._reasons(path):
             flags.append("null_warned")
+        elif path in self.reasons:
+            flags.append("warned")
         why.extend(self._reasons(path))
         if path in self.broken:
             flags.append("broken")
@@ -129,6 +140,9 @@ class _Flags:
         if path in self.corrected:
             flags.append("corrected")
             why.append("corrected")
+        if path in self.conflicts:
+            flags.append("conflict")
+            why.append("correction_conflict")
         bbox = found.get("bbox")
         return CellView(
             path,

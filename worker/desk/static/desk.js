@@ -1,5 +1,6 @@
 // Selecting a cell outlines its box on the page image and scrolls there; selecting a box
-// selects its cell.  Plain script, no library: the desk runs on intranets with no internet.
+// selects its cell; the correction form takes the selected cell's path and value.  Plain
+// script, no library: the desk runs on intranets with no internet.
 (function () {
   "use strict";
   function select(path, from) {
@@ -12,7 +13,13 @@
     if (from !== "cell" && cell) { cell.scrollIntoView({ block: "center" }); }
     var form = document.getElementById("correction");
     if (form && cell) {
-      form.querySelector('[name="path"]').value = path;
+      var chosen = form.querySelector('[name="path"]');
+      if (chosen.value !== path) {  // a form sent back with its reason keeps what was typed
+        chosen.value = path;
+        form.querySelector('[name="value"]').value = cell.dataset.value || "";
+        form.querySelector('[name="note"]').value = "";
+        form.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+      }
       form.querySelector(".path").textContent = path;
       form.hidden = false;
     }
@@ -23,7 +30,7 @@
     if (box) { event.preventDefault(); select(box.dataset.path, "box"); return; }
     var cell = event.target.closest("td.cell[data-path]");
     if (cell) { select(cell.dataset.path, "cell"); return; }
-    var link = event.target.closest(".checks a[data-path]");
+    var link = event.target.closest(".checks a[data-path], .audit a[data-path], .conflicts a[data-path]");
     if (link) { event.preventDefault(); select(link.dataset.path, "link"); }
   });
   if (location.hash.indexOf("#cell-") === 0) {
