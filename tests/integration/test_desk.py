@@ -448,3 +448,30 @@ def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(desk: Li
     settled = store.report_by_sha(sha)
     assert settled["active_disclosure"]["normative_documents"]["issued"] == 4
     assert all(r["reason"] != "correction_conflict" for r in settled["review"]["reasons"])
+
+
+def test_an_unidentified_document_gets_its_agency_and_year_at_the_desk(desk: LiveApi) -> None:
+    store = stores.of(load(desk.env))
+    scan = store.document(scan_sha(desk))
+    report = store.report_by_sha(scan.sha256)
+    report.update(agency=None, year=None, corrections=[])
+    report["source"] = {**report["source"], "sha256": "e" * 64}
+    sha = store.save(report, filename="excerpt.png", original=scan.original, timings={}).sha256
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        inbox = client.get("/desk?status=unidentified").text
+        assert f"/desk/documents/{sha}" in inbox
+        for path, value in (("agency", "  某某 区 局 "), ("year", "2024")):
+            answer = client.post(
+                f"/desk/documents/{sha}/corrections",
+                data={**form_fields(client, sha), "path": path, "value": value},
+            )
+            assert answer.status_code == 303, answer.text[:300]
+        assert f"/desk/documents/{sha}" not in client.get("/desk?status=unidentified").text
+    found = store.document(sha)
+    assert (found.agency, found.year, found.version, found.revision) == ("某某区局", 2024, 1, 3)
+    assert [entry["path"] for entry in store.report_by_sha(sha)["corrections"]] == [
+        "agency",
+        "year",
+    ]

@@ -55,7 +55,7 @@ def test_a_correction_touches_only_contract_values_of_the_right_type() -> None:
     ]:
         with pytest.raises(InvalidCorrection):
             correct(report, path, text, "张三")
-    assert correct(report, "agency", "  某某局  ", "张三")["agency"] == "某某局"
+    assert correct(report, "agency", "  某某 局  ", "张三")["agency"] == "某某局"
     assert (
         correct(report, "applications/granted/total", "", "张三")["applications"]["granted"][
             "total"

@@ -129,7 +129,7 @@ def _value(path: str, text: str) -> Any:
     if not text:
         return None
     if path == "agency":
-        return " ".join(text.split())
+        return "".join(text.split())  # the contract: an agency holds no white space
     for kind in (int, float):
         try:
             return kind(text.replace(",", ""))
