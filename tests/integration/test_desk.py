@@ -420,7 +420,9 @@ def test_a_correction_shows_its_note_as_text(desk: LiveApi) -> None:
         assert "&lt;i&gt;审核&lt;/i&gt;" in page and "<i>审核</i>" not in page
 
 
-def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(desk: LiveApi) -> None:
+def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(
+    desk: LiveApi, page: Any
+) -> None:
     sha, path = scan_sha(desk), "active_disclosure/normative_documents/issued"
     store = stores.of(load(desk.env))
     report = store.report_by_sha(sha)
@@ -428,6 +430,10 @@ def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(desk: Li
     fresh = copy.deepcopy(report)
     fresh["active_disclosure"]["normative_documents"]["issued"] = 5  # a newer parser's reading
     store.revise(sha, carried(corrected, fresh), "reprocessed")
+    log_in(page)
+    page.goto(f"/desk/documents/{sha}")
+    page.locator("section.conflicts").scroll_into_view_if_needed()
+    shot(page, "10-conflict")
     client = logged_in(desk)
     assert client is not None
     with closing(client):
