@@ -7,11 +7,12 @@ original again and stores a new revision only when the result differs (`Store.re
 origin `reprocessed`); an unchanged result adds nothing.
 
 A reviewer's corrections are carried forward: each is applied again to the new result.
-Where the newer parser reads what the reviewer wrote, or what the reviewer corrected, the
-correction simply holds; where it reads a third value the reviewer's value stays, the
-correction records `parsed` and the report goes back to review (`correction_conflict`):
-shown, never overwritten.  A report marked reviewed stays reviewed only if every value is
-what the reviewer saw.
+Where the newer parser reads a value the reviewer has seen (what they corrected, what they
+wrote, a reading of an earlier conflict they settled) the correction simply holds; where
+it reads a new value the reviewer's value stays, the path's newest correction records it
+as `parsed` and the report goes back to review (`correction_conflict`): shown, never
+overwritten, until the reviewer corrects the value again.  A report marked reviewed stays
+reviewed only if every value is what the reviewer saw.
 
 A run is a folder under the data folder (`reprocess/<run id>/`): what it takes
 (`run.json`), then one outcome file per document, written by whichever process handled it
@@ -34,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from extract.errors import GongkaiError
 from schemas.fields import catalogue, set_value, value_at
-from schemas.rules import check_rules
 from schemas.validate import validate_report
+from worker.corrections import settle
 from worker.errors import InvalidSetting, NotFound
 from worker.failure import describe
 from worker.files import write_atomically
@@ -82,20 +83,24 @@ def carried(previous: Mapping[str, Any], fresh: Mapping[str, Any]) -> dict[str, 
     module's docstring for conflicts and the verdict)."""
     report = copy.deepcopy(dict(fresh))
     entries = [dict(entry) for entry in previous.get("corrections") or []]
+    newest = {entry["path"]: entry for entry in entries}  # what the reviewer said last
     conflicts = []
-    for entry in entries:
-        entry.pop("parsed", None)  # a conflict of an earlier run is judged again
-        path = entry["path"]
+    for path, entry in newest.items():
+        entry.pop("parsed", None)  # an open conflict is judged again
+        seen = {
+            value
+            for other in entries
+            if other["path"] == path
+            for value in (other["old"], other["new"], other.get("parsed", other["old"]))
+        }
         now = value_at(report, path)
-        if now not in (entry["old"], entry["new"]):
+        if now not in seen:  # a reading the reviewer has not been shown
             entry["parsed"] = now
             conflicts.append(path)
         set_value(report, path, entry["new"])
     if entries:
         report["corrections"] = entries
-        corrected = {entry["path"] for entry in entries}
-        report["inferred"] = [cell for cell in report.get("inferred", []) if cell not in corrected]
-        report["checks"] = check_rules(report)
+        settle(report, newest)
     if conflicts:
         reasons = [*report["review"]["reasons"], {"reason": CONFLICT, "paths": conflicts}]
         report["review"] = {**report["review"], "status": "needs_review", "reasons": reasons}

@@ -26,7 +26,7 @@ from bench.paper import Sheet
 from bench.render import report_blocks
 from bench.variants import ACTIVE_WIDTHS, APPLICATION_WIDTHS, REVIEW_WIDTHS
 from worker import store as stores
-from worker.desk.corrections import correct
+from worker.corrections import correct
 from worker.reprocess import carried
 from worker.settings import load
 

@@ -10,7 +10,7 @@ import pytest
 from paths import DEVSET
 
 from schemas.validate import validate_report
-from worker.desk.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
+from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.pipeline import process_file
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import JSON, column, create_engine, table, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from extract.version import PARSER_VERSION
-from worker import db, ledger, migrations, store
+from worker import db, ledger, migrations, store, users
 from worker.crossyear import served
 from worker.ledger import Ledger
 from worker.status import UNIDENTIFIED
@@ -250,7 +250,7 @@ def _schema_as_create_all_made_it(url: str) -> None:
 
 def test_the_tables_the_code_maps_are_the_ones_the_migrations_make(url: str, backend: str) -> None:
     migrations.upgrade(url)
-    mapped = {ledger.Job.__tablename__, store.Document.__tablename__}
+    mapped = {ledger.Job.__tablename__, store.Document.__tablename__, users.User.__tablename__}
     assert mapped <= db.Base.metadata.tables.keys()
     with create_engine(url).connect() as connection:
         context = MigrationContext.configure(connection)

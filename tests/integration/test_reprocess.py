@@ -17,7 +17,7 @@ from live import GONGKAI, start_api, wait_until
 from paths import DEVSET
 
 from extract.version import PARSER_VERSION
-from worker.desk.corrections import correct
+from worker.corrections import correct
 from worker.store import Selection, Store
 
 GRANTED = "applications/granted/total"

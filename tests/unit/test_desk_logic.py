@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from worker import db, users
+from worker.corrections import conflicts
 from worker.desk import sheet, years
-from worker.desk.corrections import conflicts
 from worker.desk.session import Keys
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from worker.desk.corrections import correct, mark_reviewed
+from worker.corrections import correct, mark_reviewed
 from worker.pipeline import process_file
 from worker.reprocess import Change, carried, changes
 
@@ -79,3 +79,22 @@ def test_a_reviewed_report_stays_reviewed_only_while_its_values_hold(
         Change("applications/granted/natural_person", 8, 7),
         Change("review/status", "reviewed", newer["review"]["status"]),
     ]
+
+
+def test_a_settled_conflict_stays_settled_and_an_open_one_stays_open(
+    fresh: dict[str, Any],
+) -> None:
+    conflicted = carried(_corrected(fresh, 7, "10"), fresh)
+    assert carried(conflicted, fresh) == conflicted  # still open, judged the same way
+
+    kept = correct(conflicted, GRANTED, "10", "李审核", note="核对原件，仍为 10", now=WHEN)
+    assert kept["review"] == {"status": "complete", "reasons": []}  # nothing left to review
+    assert carried(kept, fresh) == kept  # the parser's 9 was shown and not taken
+    taken = correct(conflicted, GRANTED, "9", "李审核", now=WHEN)
+    assert carried(taken, fresh) == taken
+
+    newer = copy.deepcopy(fresh)
+    newer["applications"]["granted"]["total"] = 11  # a reading nobody has been shown
+    again = carried(kept, newer)
+    assert again["corrections"][-1]["parsed"] == 11
+    assert again["applications"]["granted"]["total"] == 10

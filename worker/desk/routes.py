@@ -22,8 +22,8 @@ from fastapi.templating import Jinja2Templates
 
 from worker import crossyear, db
 from worker.api.services import Services, wired
+from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.desk import sheet, words, years
-from worker.desk.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.desk.pages import PageImage, page_image
 from worker.desk.session import COOKIE, LIFETIME, Keys, Session
 from worker.errors import NotFound, StoreConflict

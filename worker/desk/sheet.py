@@ -16,7 +16,7 @@ from typing import Any
 from schemas import catalogue
 from schemas.fields import value_at
 from schemas.rules import rule_instances
-from worker.desk.corrections import IDENTITY, conflicts
+from worker.corrections import IDENTITY, conflicts
 
 LOW_CONFIDENCE = 0.8
 """An OCR reading below this confidence (0..1) is coloured for a second look."""

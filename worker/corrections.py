@@ -17,12 +17,12 @@ the cell again (to either value), and a report with a conflict left is not marke
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from schemas.fields import catalogue, value_at
+from schemas.fields import catalogue, set_value, value_at
 from schemas.rules import check_rules
 from schemas.validate import InvalidReport, validate_report
 from worker.errors import InvalidSetting
@@ -59,15 +59,13 @@ def correct(
     new = copy.deepcopy(dict(report))
     old = value_at(new, path)
     value = _value(path, text)
-    _set(new, path, value)
+    set_value(new, path, value)
     entry: dict[str, Any] = {"path": path, "old": old, "new": value, "who": who}
     entry["when"] = _stamp(now)
     if note.strip():
         entry["note"] = note.strip()
     new["corrections"] = [*new.get("corrections", []), entry]
-    new["inferred"] = [cell for cell in new.get("inferred", []) if cell != path]
-    new["review"] = _settled(new["review"], path)
-    new["checks"] = check_rules(new)
+    settle(new, [path])
     try:
         validate_report(new)
     except InvalidReport as exc:
@@ -104,18 +102,23 @@ def conflicts(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [entry for entry in latest.values() if "parsed" in entry]
 
 
-def _settled(review: Mapping[str, Any], path: str) -> dict[str, Any]:
-    """The review without `path` in its reasons (a conflict among them): a person said what
-    the value is.  Reasons naming a whole table or row stay."""
+def settle(report: dict[str, Any], paths: Iterable[str]) -> None:
+    """What a person saying what values are changes in a report: they are no longer listed
+    as inferred nor named by a review reason (a conflict among them; reasons naming a whole
+    table or row stay), a report needing review for no reason left is complete, and the
+    rules are evaluated again."""
+    said = set(paths)
+    report["inferred"] = [cell for cell in report.get("inferred", []) if cell not in said]
     reasons = []
-    for reason in review.get("reasons", []):
-        if path in reason.get("paths", []):
-            left = [other for other in reason["paths"] if other != path]
-            if not left:
-                continue
-            reason = {**reason, "paths": left}
-        reasons.append(reason)
-    return {**review, "reasons": reasons}
+    for reason in report["review"].get("reasons", []):
+        left = [path for path in reason.get("paths", []) if path not in said]
+        if left:
+            reasons.append({**reason, "paths": left})
+    status = report["review"]["status"]
+    if status == "needs_review" and not reasons:
+        status = "complete"
+    report["review"] = {**report["review"], "status": status, "reasons": reasons}
+    report["checks"] = check_rules(report)
 
 
 @cache
@@ -136,16 +139,6 @@ def _value(path: str, text: str) -> Any:
         except ValueError:
             continue
     raise InvalidCorrection(f"{path}: {text!r} is not a number")
-
-
-def _set(report: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split("/")
-    node = report
-    for key in parents:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
-    node[last] = value
 
 
 def _stamp(now: datetime | None) -> str:
