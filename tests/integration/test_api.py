@@ -11,6 +11,7 @@ import json
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from paths import DEVSET
 
 from extract.errors import ExitCode
 from schemas.validate import load_schema
+from worker.ledger import Backlog
 
 MINUTES = "办公室周例会会议纪要\n本周五下午召开周例会，部署下一阶段工作。\n".encode()
 
@@ -110,6 +112,19 @@ def test_upload_job_report_source_round_trip(api: LiveApi, devset: Path) -> None
     assert api.client.get(f"/documents/{sha256}/source").content == data
     assert api.client.get(f"/documents/{sha256}/history").json() == history
     assert api.client.get("/schema").json() == load_schema()
+
+
+def test_a_job_end_kept_while_the_database_was_away_is_what_the_api_reports(
+    api: LiveApi,
+) -> None:
+    ended = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    Backlog(api.data / "ledger-backlog").keep(
+        "process-late.pdf-0123456789ab-cdef0123",
+        {"state": "succeeded", "filename": "late.pdf", "finished_at": ended, "updated_at": ended},
+    )
+    answer = api.client.get("/jobs/process-late.pdf-0123456789ab-cdef0123")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["state"], answer.json()["filename"]) == ("succeeded", "late.pdf")
 
 
 def test_listing_pages_with_a_total(api: LiveApi) -> None:

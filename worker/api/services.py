@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from worker import db
+from worker import ledger, store
 from worker.ledger import Ledger
 from worker.settings import Settings
 from worker.store import Store
@@ -16,12 +16,11 @@ from worker.store import Store
 class Services:
     settings: Settings
     store: Store
-    ledger: Ledger
+    ledger: Ledger  # with the backlog: a job's end kept while the database was away is read
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
-        engine = db.engine(settings.database_url)
-        return cls(settings, Store(engine), Ledger(engine))
+        return cls(settings, store.of(settings), ledger.of(settings))
 
 
 def wired(request: Request) -> Services:
