@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from extract.document import BBox, Document, Row
 from extract.normalize import fold_radicals
 
+_NAME_MAX = 100
+"""Characters the title's pattern looks at beside the year (the agency's name is shorter):
+bounded, so a long line without punctuation costs time in proportion to its length, not
+its square.  The agency is still cut from the whole window before the year."""
 _NOT_IN_NAME = r"(?:(?!报告)[^。；;:：>|｜，,、《》“”\"【】\[\]()（）])"
 _TITLE = re.compile(
-    rf"(?P<before>{_NOT_IN_NAME}*?)(?P<year>(?:19|20)\d{{2}})年度?"
-    rf"(?P<after>(?:(?!\d){_NOT_IN_NAME})*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报|报.)"
+    rf"(?P<before>{_NOT_IN_NAME}{{0,{_NAME_MAX}}}?)(?P<year>(?:19|20)\d{{2}})年度?"
+    rf"(?P<after>(?:(?!\d){_NOT_IN_NAME}){{0,{_NAME_MAX}}}?)政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报|报.)"
     r"(?!编制|编写|撰写|(?:发布|公布)(?!时间|日期|机构|单位)|报送|填报|审核|工作|有关|的通知|的说明|格式|"
     r"模板|要求|[。，,；;])"
 )
