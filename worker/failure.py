@@ -19,6 +19,7 @@ from worker.settings import current
 from worker.spool import Folders
 
 PROCESS_TASK = "gongkai.process"
+REPROCESS_TASK = "gongkai.reprocess"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from typing import Any
 
 from celery import Task, signals
 
-from worker import events, ledger
-from worker.failure import PROCESS_TASK, move_to_failed
+from worker import events, ledger, reprocess
+from worker.failure import PROCESS_TASK, REPROCESS_TASK, move_to_failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,8 @@ def on_task_finished(finished: Finished) -> None:
     """Move a failed document's file to failed/, record the job, then send its events."""
     if finished.exception is not None and finished.is_document:
         move_to_failed(finished.task_id, finished.arguments, finished.exception)
+    if finished.exception is not None and finished.task == REPROCESS_TASK:
+        reprocess.record_failure(finished.arguments, finished.exception)
     ledger.record_finished(finished.task_id, finished.result, finished.exception)
     if finished.is_document:
         events.dispatch_finished(

@@ -40,6 +40,7 @@ from worker.corrections import settle
 from worker.errors import InvalidSetting, NotFound
 from worker.failure import describe
 from worker.files import write_atomically
+from worker.settings import current
 from worker.store import Selection, Store
 
 if TYPE_CHECKING:
@@ -274,6 +275,19 @@ def handle(settings: Settings, store: Store, run: str, sha256: str, filename: st
     Runs(settings.data_dir).record(run, outcome)
     log.info("reprocess %s: %s %s", run, filename, outcome.result)
     return outcome
+
+
+def record_failure(arguments: dict[str, Any], exception: BaseException) -> None:
+    """The outcome of a reprocess task that ended otherwise than by returning one (a time
+    limit, a worker process that died on every attempt, a bug), so its run still ends."""
+    failure = describe(exception)
+    outcome = Outcome(
+        arguments["sha256"],
+        arguments["filename"],
+        "failed",
+        error=f"{failure.kind}: {failure.message}",
+    )
+    Runs(current().data_dir).record(arguments["run"], outcome)
 
 
 def run_here(settings: Settings, store: Store, run: str, documents: list[tuple[str, str]]) -> None:

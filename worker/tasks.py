@@ -38,7 +38,7 @@ from worker import db, finished, ledger, pipeline
 from worker import reprocess as reprocessing
 from worker.celery import app
 from worker.errors import StoreConflict
-from worker.failure import PROCESS_TASK, describe
+from worker.failure import PROCESS_TASK, REPROCESS_TASK, describe
 from worker.settings import current
 from worker.spool import Folders
 from worker.store import Document, Store
@@ -215,27 +215,28 @@ def _wait_in_queue(task: Task, exc: BaseException, countdown: float, waits: int)
     return Retry(exc=exc, when=countdown, sig=again)
 
 
-REPROCESS_TASK = "gongkai.reprocess"
-
-
-@app.task(bind=True, name=REPROCESS_TASK, max_retries=None)
+@app.task(bind=True, name=REPROCESS_TASK, max_retries=current().max_retries)
 def reprocess(self: Task, run: str, sha256: str, filename: str) -> dict[str, Any]:
-    """Parse one stored document of a reprocess run again (`worker.reprocess`); what the
-    database or the disk being away stops is tried again later, with the same backoff as
-    a document's."""
+    """Parse one stored document of a reprocess run again (`worker.reprocess`).  What the
+    database or the disk being away stops is waited out, with the same backoff as a
+    document's and without spending a retry (those bound the attempts a worker process
+    dies in); any other end is recorded as the document's outcome (`worker.finished`)."""
     settings = current()
     store = Store(db.engine(settings.database_url))
     try:
         return reprocessing.handle(settings, store, run, sha256, filename).as_json()
     except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        waits = int(getattr(self.request, ledger.WAITS_HEADER, None) or 0)
+        raise _wait_in_queue(self, exc, _backoff(waits), waits + 1) from exc
 
 
 def queue_reprocessing(run: str, documents: list[tuple[str, str]]) -> None:
     """One reprocess task per document of a run, on the broker."""
     for sha256, filename in documents:
         kwargs = {"run": run, "sha256": sha256, "filename": filename}
-        reprocess.apply_async(kwargs=kwargs, kwargsrepr=shown(kwargs))
+        reprocess.apply_async(
+            kwargs=kwargs, kwargsrepr=shown(kwargs), time_limit=None, soft_time_limit=None
+        )  # the worker's own limits, as for a document
 
 
 def ocr_jobs() -> int:

@@ -18,7 +18,8 @@ from extract.normalize import fold_radicals
 _NAME_MAX = 100
 """Characters the title's pattern looks at beside the year (the agency's name is shorter):
 bounded, so a long line without punctuation costs time in proportion to its length, not
-its square.  The agency is still cut from the whole window before the year."""
+its square."""
+_PRECEDING = 3 * _NAME_MAX
 _NOT_IN_NAME = r"(?:(?!报告)[^。；;:：>|｜，,、《》“”\"【】\[\]()（）])"
 _TITLE = re.compile(
     rf"(?P<before>{_NOT_IN_NAME}{{0,{_NAME_MAX}}}?)(?P<year>(?:19|20)\d{{2}})年度?"
@@ -96,7 +97,10 @@ def _title_in(lines: list[str]) -> tuple[str | None, int] | None:
     match = _TITLE.search(window)
     if match is None:
         return None
-    name = _NOISE.sub("", _BREADCRUMB.sub("", window[: match.end("before")]) or match["after"])
+    # The agency is cut from what precedes the year, navigation and all, but no further
+    # back than a name and its breadcrumbs can reach: a long line costs no square.
+    before = window[max(0, match.end("before") - _PRECEDING) : match.end("before")]
+    name = _NOISE.sub("", _BREADCRUMB.sub("", before) or match["after"])
     if _NOT_AGENCY.search(name):
         return None
     return name or None, int(match["year"])

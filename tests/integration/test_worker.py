@@ -433,3 +433,23 @@ def test_reprocess_through_the_queue_stores_what_an_older_parser_read_otherwise(
         "parsed",
         "reprocessed",
     ]
+
+
+def test_a_reprocess_past_the_time_limit_is_a_failed_outcome_and_the_run_ends(
+    cluster: Cluster,
+) -> None:
+    first = cluster.start_worker("worker-1")
+    _drop(cluster.inbox, "scan.pdf", (DEVSET / "dev-10.pdf").read_bytes())  # pages of OCR
+    subprocess.run([BIN / "gongkai", "watch", "--once", cluster.inbox], env=cluster.env, check=True)
+    cluster.wait_for_files(1, timeout=120)
+    cluster.kill(first)
+    limits = {"GONGKAI_SOFT_TIME_LIMIT": "1", "GONGKAI_TIME_LIMIT": "2"}
+    cluster.start_worker("worker-2", concurrency=1, GONGKAI_VISIBILITY_TIMEOUT="5", **limits)
+
+    done = cluster.gongkai("reprocess", "--all", "--json")
+
+    assert done.returncode == 1, done.stderr
+    (outcome,) = json.loads(done.stdout)["documents"]
+    assert (outcome["filename"], outcome["result"]) == ("scan.pdf", "failed")
+    assert outcome["error"].startswith("limit_exceeded: processing took longer")
+    assert [v.origin for v in cluster.store.listing()] == ["parsed"]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from worker.settings import Settings
 
 POLL = 1.0  # seconds between two looks at a run the workers are doing
+TELL_EVERY = 10.0  # seconds between two lines on stderr saying how far it is
 _SHOWN_CHANGES = 6  # changes listed per document in the text summary
 
 
@@ -44,9 +45,18 @@ def run_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     else:
         run = args.run_id
     summary = runs.summary(run)
+    told = time.monotonic()
     while summary["state"] != "finished" and not args.no_wait:
         time.sleep(POLL)
         summary = runs.summary(run)
+        if time.monotonic() - told >= TELL_EVERY:  # the workers may be busy, or away
+            told = time.monotonic()
+            print(
+                f"reprocess run {run}: {summary['done']} of {summary['total']} done, waiting "
+                "for the workers (Ctrl-C leaves them at it; --run ID looks again)",
+                file=sys.stderr,
+                flush=True,
+            )
     if args.json:
         print(dumps(summary, pretty=True))
     else:
