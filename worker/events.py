@@ -10,7 +10,9 @@ Each event has a stable `id` (`<job id>:<state>`): a document processed again af
 lost acknowledgement sends its event again with the same id, so receivers deduplicate
 on it.  At-least-once, as every queue-backed webhook system is.  A duplicate (bytes stored
 before from another file) is told as `job.duplicate`, with the document stored before; the
-hook runs only for a job that stored its document.
+hook runs only for a job that stored its document.  A new revision of stored bytes
+(`gongkai reprocess`, the review desk) is told as `report.revised`, its id the bytes' SHA-256
+and revision.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from celery import shared_task
@@ -28,6 +30,9 @@ from worker import postprocess, settings, webhooks
 from worker.errors import DeliveryFailed
 from worker.failure import describe
 from worker.links import document_url, job_url
+
+if TYPE_CHECKING:
+    from worker.store import Stored
 
 log = logging.getLogger(__name__)
 _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongkai-events")
@@ -57,6 +62,27 @@ def failed(job: str, arguments: dict[str, Any], exception: BaseException) -> dic
     failure = describe(exception)
     error = {"kind": failure.kind, "exit_code": failure.exit_code, "message": failure.message}
     return _event(job, "failed", arguments, error=error)
+
+
+def revised(stored: Stored) -> dict[str, Any]:
+    """The event of a new revision of stored bytes (reprocessed, corrected, reviewed): an
+    archive that mirrors the reports learns of the new version as of a new document."""
+    return {
+        "id": f"{stored.sha256}:revision-{stored.revision}",
+        "type": "report.revised",
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "job": None,
+        "report": {
+            "agency": stored.agency,
+            "year": stored.year,
+            "version": stored.version,
+            "revision": stored.revision,
+            "origin": stored.origin,
+            "sha256": stored.sha256,
+            "url": document_url(stored.sha256),
+        },
+        "error": None,
+    }
 
 
 def dispatch_finished(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from extract.errors import GongkaiError
 from schemas.fields import catalogue, set_value, value_at
 from schemas.validate import validate_report
+from worker import events
 from worker.corrections import settle
 from worker.errors import InvalidSetting, NotFound
 from worker.failure import describe
@@ -165,6 +166,7 @@ def reprocess_document(settings: Settings, store: Store, sha256: str) -> Outcome
     if report == previous:
         return outcome("unchanged")
     revised = store.revise(sha256, report, "reprocessed", timings=processed.timings)
+    events.dispatch(events.revised(revised))
     conflicts: list[str] = next(
         (reason["paths"] for reason in report["review"]["reasons"] if reason["reason"] == CONFLICT),
         [],

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from embedded import as_if_an_older_parser_wrote, gongkai_ok, store_of, watch_once
-from live import GONGKAI, start_api, wait_until
+from live import GONGKAI, WEBHOOK_SECRET, Receiver, start_api, verify, wait_until
 from paths import DEVSET
 
 from extract.version import PARSER_VERSION
@@ -94,12 +94,14 @@ def test_reprocess_refuses_to_guess_what_to_take(env: dict[str, str]) -> None:
     assert done.stderr.strip().endswith("name --agency, --year or --older-than, or say --all")
 
 
-def test_the_api_runs_a_reprocess_job_and_reports_what_changed(
-    env: dict[str, str], tmp_path: Path
+def test_the_api_runs_a_reprocess_job_reports_what_changed_and_tells_the_webhooks(
+    env: dict[str, str], tmp_path: Path, receiver: Receiver
 ) -> None:
     _store_three(env, tmp_path)
     as_if_an_older_parser_wrote(env, "dev-02.pdf", **{GRANTED: 1234})
-    api = start_api(tmp_path, **{k: v for k, v in env.items() if k.startswith("GONGKAI_")})
+    settings = {k: v for k, v in env.items() if k.startswith("GONGKAI_")}
+    hooks = {"GONGKAI_WEBHOOK_URLS": receiver.url, "GONGKAI_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    api = start_api(tmp_path, **settings, **hooks)
     try:
         assert api.client.post("/reprocess", json={}).status_code == 400
         started = api.client.post("/reprocess", json={"older_than": PARSER_VERSION})
@@ -112,9 +114,20 @@ def test_the_api_runs_a_reprocess_job_and_reports_what_changed(
             return answer if answer["state"] == "finished" else None
 
         summary = wait_until(finished, 120, "the reprocess run")
-        assert (summary["changed"], summary["documents"][0]["filename"]) == (1, "dev-02.pdf")
-        assert summary["documents"][0]["changes"][0]["old"] == 1234
+        (outcome,) = summary["documents"]
+        assert (summary["changed"], outcome["filename"]) == (1, "dev-02.pdf")
+        assert outcome["changes"][0]["old"] == 1234
         assert api.client.get("/reprocess/20260101T000000-00000000").status_code == 404
         assert api.client.get("/reprocess/..%2F..%2Fetc").status_code in (404, 422)
+
+        (delivery,) = wait_until(lambda: list(receiver.accepted), 30, "the revised event")
+        event = json.loads(delivery["body"])
+        assert verify(delivery)
+        assert (event["type"], event["id"]) == ("report.revised", f"{outcome['sha256']}:revision-2")
+        assert (event["report"]["version"], event["report"]["origin"]) == (2, "reprocessed")
+        assert (
+            api.client.get(event["report"]["url"]).json()["applications"]["granted"]["total"]
+            != 1234
+        )
     finally:
         api.stop()
