@@ -1,18 +1,22 @@
 """How fast the review desk opens a report: the page a reviewer waits for, over real HTTP.
 
-    python bench/desk.py [--report PATH] [--rounds 30]
+    python bench/desk.py [--report PATH] [--rounds 30] [--versions 10]
 
 Starts `gongkai serve` (embedded mode, SQLite, a temporary data folder), uploads the report
 (default: the 6-page more-003.pdf of the shared devset, else dev-01.pdf), logs in as a
 browser does, opens the report view once to render and cache its page images, then times
 `--rounds` openings of the report view and of one page image: p50, p95 and the slowest.
-The target is a report view under 300 ms with its page images cached.
+Then it corrects one cell through the desk's form until the report has `--versions`
+versions, and times the report view again (its list of versions, each with what it
+changed, grows with them) and the read-only view of the first version.  The target is a
+report view under 300 ms with its page images cached.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -36,20 +40,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = SIX_PAGES if SIX_PAGES.is_file() else FALLBACK
     parser.add_argument("--report", type=Path, default=default)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--versions", type=int, default=10)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gongkai-desk-") as folder:
         server, url = _serve(Path(folder))
         try:
-            view, image, pages = _measure(url, args.report, args.rounds)
+            timed, pages = _measure(url, args.report, args.rounds, args.versions)
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(f"{args.report.name}: {pages} pages, {args.rounds} rounds, {os.cpu_count()} cores")
-    for what, times in (("report view", view), ("one page image", image)):
+    for what, times in timed.items():
         p50, p95 = statistics.median(times), _percentile(times, 95)
-        print(f"  {what:15} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {max(times):6.1f} ms")
-    verdict = "met" if _percentile(view, 95) <= TARGET_MS else "NOT met"
-    print(f"target: report view p95 <= {TARGET_MS} ms: {verdict}")
+        print(f"  {what:34} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {max(times):6.1f} ms")
+    slowest = max(_percentile(times, 95) for what, times in timed.items() if "view" in what)
+    verdict = "met" if slowest <= TARGET_MS else "NOT met"
+    print(f"target: every report view p95 <= {TARGET_MS} ms: {verdict}")
     return 0
 
 
@@ -76,7 +82,9 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("gongkai serve did not start")
 
 
-def _measure(url: str, report: Path, rounds: int) -> tuple[list[float], list[float], int]:
+def _measure(
+    url: str, report: Path, rounds: int, versions: int
+) -> tuple[dict[str, list[float]], int]:
     api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300)
     job = api.post("/documents", files={"file": (report.name, report.read_bytes())}).json()
     while (state := api.get(f"/jobs/{job['job']}").json())["state"] not in ("succeeded", "failed"):
@@ -93,7 +101,34 @@ def _measure(url: str, report: Path, rounds: int) -> tuple[list[float], list[flo
     first = browser.get(view)  # renders and caches every page image
     first.raise_for_status()
     pages = first.text.count('class="page"')
-    return _timed(browser, view, rounds), _timed(browser, f"{view}/pages/1", rounds), pages
+    timed = {
+        "report view": _timed(browser, view, rounds),
+        "one page image": _timed(browser, f"{view}/pages/1", rounds),
+    }
+    if versions > 1:
+        for number in range(1, versions):
+            _correct(browser, view, str(number))
+        timed[f"report view, {versions} versions"] = _timed(browser, view, rounds)
+        timed["first version, read only"] = _timed(browser, f"{view}/revisions/1", rounds)
+    return timed, pages
+
+
+def _correct(browser: httpx.Client, view: str, value: str) -> None:
+    """One correction through the report view's form: a new version."""
+    page = browser.get(view).text
+    fields = {name: _field(page, name) for name in ("csrf", "revision")}
+    path = "applications/new_received/natural_person"  # in both editions of the form
+    answer = browser.post(f"{view}/corrections", data={**fields, "path": path, "value": value})
+    if answer.status_code != 303:
+        reason = re.search(r'role="alert">([^<]*)', answer.text)
+        raise SystemExit(f"a correction was refused: {reason.group(1) if reason else answer}")
+
+
+def _field(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    if found is None:
+        raise SystemExit(f"the report view has no {name} field")
+    return found.group(1)
 
 
 def _timed(client: httpx.Client, path: str, rounds: int) -> list[float]:

@@ -227,6 +227,53 @@ def test_the_agency_page_shows_three_years_and_their_change(page: Any) -> None:
     assert page.locator("figure.chart svg rect").count() == 3
 
 
+def test_the_versions_of_a_report_and_an_earlier_one_opened_read_only(
+    page: Any, desk: LiveApi
+) -> None:
+    sha = stores.of(load(desk.env)).version(AGENCY, 2021).sha256
+    path = "active_disclosure/regulations/issued"
+    log_in(page, USER, PASSWORD)
+    page.goto(f"/desk/documents/{sha}")
+    rows = page.locator("table.versions tbody tr")
+    assert rows.count() == 1 and "当前" in rows.first.inner_text()
+    cell = page.locator(f'td.cell[data-path="{path}"]')
+    before = int(cell.get_attribute("data-value"))
+    cell.click()
+    form = page.locator("form#correction")
+    form.locator('input[name="value"]').fill(str(before + 1))
+    form.locator('button[type="submit"]').click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".meta .revision").inner_text() == "2"
+    assert rows.count() == 2
+    first, second = rows.nth(0), rows.nth(1)
+    assert "current" in (second.get_attribute("class") or "") and "当前" in second.inner_text()
+    assert second.locator(".origin").inner_text() == "人工更正"
+    assert second.locator(".by").inner_text() == USER
+    assert f"{path} {before} → {before + 1}" in " ".join(
+        second.locator(".diff").inner_text().split()
+    )
+    assert first.locator(".origin").inner_text() == "解析" and "首个版本" in first.inner_text()
+    assert first.locator(".by").inner_text().startswith("gongkai ")
+    page.locator("details.versions").scroll_into_view_if_needed()
+    shot(page, "11-versions")
+    first.get_by_role("link", name="查看").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/desk/documents/{sha}/revisions/1")
+    assert "较早的版本" in page.locator("p.older").inner_text()
+    assert page.locator(".meta .revision").inner_text() == "1"
+    assert page.locator(".meta .origin").inner_text() == "解析"
+    assert page.locator(f'td.cell[data-path="{path}"]').get_attribute("data-value") == str(before)
+    assert page.locator("main form").count() == 0  # no correction, no 'mark reviewed'
+    assert page.get_by_role("button", name="标记为已审核").count() == 0
+    assert "viewed" in (rows.nth(0).get_attribute("class") or "")
+    shot(page, "12-earlier-version")
+    page.locator(f'td.cell[data-path="{path}"]').click()  # its box is still found on the page
+    assert page.locator(f'.box.selected[data-path="{path}"]').count() == 1
+    page.locator("p.older a").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".meta .revision").inner_text() == "2"
+
+
 def test_the_english_switch(page: Any) -> None:
     log_in(page)
     page.get_by_role("link", name="English").click()
@@ -245,6 +292,7 @@ def test_every_page_wants_a_session(desk: LiveApi) -> None:
             "/docs",
             "/desk/documents/" + "0" * 64,
             "/desk/documents/" + "0" * 64 + "/corrections",
+            "/desk/documents/" + "0" * 64 + "/revisions/1",
         ):
             answer = anonymous.get(path)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
@@ -297,13 +345,17 @@ def test_an_agency_named_like_markup_is_shown_as_text(page: Any, desk: LiveApi) 
 # ---------------------------------------------------------------- users and forms, over HTTP
 
 
+def attempt(client: httpx.Client, name: str, secret: str) -> httpx.Response:
+    """A login as the form sends it, with the nonce the form's page set."""
+    client.get("/login")
+    nonce = client.cookies["gongkai_login"]
+    return client.post("/login", data={"name": name, "password": secret, "nonce": nonce})
+
+
 def logged_in(desk: LiveApi, name: str = "x", secret: str = TOKEN) -> httpx.Client | None:
     """A client with a session, or None when the login is refused."""
     client = httpx.Client(base_url=desk.url, follow_redirects=False)
-    client.get("/login")
-    nonce = client.cookies["gongkai_login"]
-    answer = client.post("/login", data={"name": name, "password": secret, "nonce": nonce})
-    if "failed=1" in answer.headers["location"]:
+    if "failed=1" in attempt(client, name, secret).headers["location"]:
         client.close()
         return None
     return client
@@ -451,6 +503,11 @@ def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(
         )
         assert kept.status_code == 303
         assert 'class="conflicts"' not in client.get(f"/desk/documents/{sha}").text
+        reprocessed = [r for r in store.revisions(sha) if r.origin == "reprocessed"][-1]
+        older = client.get(f"/desk/documents/{sha}/revisions/{reprocessed.revision}").text
+        main = re.search(r"<main>(.*)</main>", older, re.S)
+        assert main is not None and "<form" not in main.group(1)  # the conflict, no buttons
+        assert '<section class="conflicts">' in older and 'class="older"' in older
     settled = store.report_by_sha(sha)
     assert settled["active_disclosure"]["normative_documents"]["issued"] == 4
     assert all(r["reason"] != "correction_conflict" for r in settled["review"]["reasons"])
@@ -475,9 +532,141 @@ def test_an_unidentified_document_gets_its_agency_and_year_at_the_desk(desk: Liv
             )
             assert answer.status_code == 303, answer.text[:300]
         assert f"/desk/documents/{sha}" not in client.get("/desk?status=unidentified").text
+        page = client.get(f"/desk/documents/{sha}").text
+        listed = re.findall(r'<tr class="([^"]*)" data-revision="(\d+)"', page)
+        assert [(kind.split(), revision) for kind, revision in listed] == [
+            ([], "1"),
+            ([], "2"),
+            (["current", "viewed"], "3"),
+        ]
+        assert f'href="/desk/documents/{sha}/revisions/1"' in page
+        older = client.get(f"/desk/documents/{sha}/revisions/2")  # unidentified, read only
+        assert older.status_code == 200 and 'class="older"' in older.text
+        assert "agency — → 某某区局" in " ".join(strip_tags(older.text).split())
     found = store.document(sha)
     assert (found.agency, found.year, found.version, found.revision) == ("某某区局", 2024, 1, 3)
     assert [entry["path"] for entry in store.report_by_sha(sha)["corrections"]] == [
         "agency",
         "year",
     ]
+
+
+def strip_tags(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_an_earlier_version_is_read_only_and_takes_no_form(desk: LiveApi) -> None:
+    store = stores.of(load(desk.env))
+    sha = store.version(AGENCY, 2022).sha256
+    path = "active_disclosure/regulations/issued"
+    client = logged_in(desk, "<i>审核</i>")
+    assert client is not None
+    with closing(client):
+        fields = form_fields(client, sha)  # made from revision 1
+        action = f"/desk/documents/{sha}/corrections"
+        saved = client.post(action, data={**fields, "path": path, "value": "7"})
+        assert saved.status_code == 303
+        newest = client.get(f"/desk/documents/{sha}/revisions/2")
+        assert newest.status_code == 303 and newest.headers["location"] == f"/desk/documents/{sha}"
+        assert client.get(f"/desk/documents/{sha}/revisions/3").status_code == 404
+        older = client.get(f"/desk/documents/{sha}/revisions/1")
+        assert older.status_code == 200 and 'class="older"' in older.text
+        main = re.search(r"<main>(.*)</main>", older.text, re.S)
+        assert main is not None and "<form" not in main.group(1)
+        assert 'name="revision"' not in older.text and 'action="/desk/documents' not in older.text
+        assert "&lt;i&gt;审核&lt;/i&gt;" in older.text and "<i>审核</i>" not in older.text
+        for target in (
+            f"/desk/documents/{sha}/revisions/1",
+            f"{action[:-12]}/revisions/1/corrections",
+        ):
+            refused = client.post(target, data={**fields, "path": path, "value": "9"})
+            assert refused.status_code in (404, 405), target
+        stale = client.post(action, data={**fields, "path": path, "value": "9"})
+        assert stale.status_code == 409  # a form of revision 1: not the current one
+        reviewed = client.post(f"/desk/documents/{sha}/reviewed", data=fields)
+        assert reviewed.status_code == 409
+    assert store.document(sha).revision == 2
+    assert store.report_by_sha(sha)["active_disclosure"]["regulations"]["issued"] == 7
+
+
+def test_the_versions_list_and_an_earlier_version_show_values_as_text(desk: LiveApi) -> None:
+    store = stores.of(load(desk.env))
+    scan = store.document(scan_sha(desk))
+    report = store.report_by_sha(scan.sha256)
+    markup = "<img src=x onerror=alert(1)>局"
+    report.update(agency=markup, year=2020, corrections=[])
+    report["source"] = {**report["source"], "sha256": "d" * 64}
+    sha = store.save(report, filename="m.png", original=scan.original, timings={}).sha256
+    client = logged_in(desk, "<b>x</b>")
+    assert client is not None
+    with closing(client):
+        answer = client.post(
+            f"/desk/documents/{sha}/corrections",
+            data={**form_fields(client, sha), "path": "agency", "value": "某局"},
+        )
+        assert answer.status_code == 303
+        for page in (
+            client.get(f"/desk/documents/{sha}").text,
+            client.get(f"/desk/documents/{sha}/revisions/1").text,
+        ):
+            assert "<img src=x" not in page and "<b>x</b>" not in page
+            assert "&lt;img src=x onerror=alert(1)&gt;局" in page  # the old agency, as text
+        moved = client.get(f"/desk/documents/{sha}").text
+        assert "agency &lt;img src=x onerror=alert(1)&gt;局 → 某局" in " ".join(
+            strip_tags(moved).split()
+        )
+        assert "&lt;b&gt;x&lt;/b&gt;" in moved
+
+
+# ---------------------------------------------------------------- failed logins
+
+
+def from_address(desk: LiveApi, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (another loopback address: the
+    failed-login counts of these tests are their own)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=desk.url, follow_redirects=False, transport=transport)
+
+
+def failed(answer: httpx.Response) -> bool:
+    return answer.status_code == 303 and "failed=1" in answer.headers["location"]
+
+
+def logs_in(answer: httpx.Response) -> bool:
+    return answer.status_code == 303 and answer.headers["location"] == "/desk"
+
+
+def refusal(answer: httpx.Response) -> str:
+    """The reason a 429 gives, checked for its parts."""
+    assert answer.status_code == 429, answer.status_code
+    assert 0 < int(answer.headers["Retry-After"]) <= 15 * 60
+    alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+    assert alert is not None and "登录失败次数过多" in alert.group(1)
+    assert 'form method="post" action="/login"' in answer.text  # the form, to try later
+    return re.sub(r"\d+", "N", alert.group(1))
+
+
+def test_five_failed_logins_for_a_name_refuse_it_whoever_it_is(desk: LiveApi) -> None:
+    add_user(desk, "钱七", "钱七 has a desk password")
+    with from_address(desk, "127.0.0.2") as guesser, from_address(desk, "127.0.0.3") as owner:
+        for name in ("钱七", "无此人"):  # a user, and a name that is nobody's
+            assert all(failed(attempt(guesser, name, "a wrong guess")) for _ in range(5))
+        user = attempt(owner, "钱七", "钱七 has a desk password")  # right, yet refused
+        nobody = attempt(owner, "无此人", TOKEN)
+        assert refusal(user) == refusal(nobody)  # the same answer: no name is told apart
+        assert logs_in(attempt(owner, "另一人", TOKEN))  # another name from any address
+
+
+def test_a_login_clears_its_names_failed_count(desk: LiveApi) -> None:
+    with from_address(desk, "127.0.0.4") as client:
+        for _ in range(2):
+            assert all(failed(attempt(client, "孙八", "a wrong guess")) for _ in range(4))
+            assert logs_in(attempt(client, "孙八", TOKEN))  # 8 failures, never 5 in a row
+
+
+def test_twenty_failed_logins_from_an_address_refuse_it_whatever_the_name(desk: LiveApi) -> None:
+    with from_address(desk, "127.0.0.5") as guesser, from_address(desk, "127.0.0.6") as other:
+        for number in range(20):
+            assert failed(attempt(guesser, f"猜{number}", "a wrong guess"))
+        refusal(attempt(guesser, "周九", TOKEN))
+        assert logs_in(attempt(other, "周九", TOKEN))

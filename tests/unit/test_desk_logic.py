@@ -1,8 +1,11 @@
 """The review desk's pure parts: sessions, users' password hashes, the tables as printed with
-their flags and conflicts, the figures over the years."""
+their flags and conflicts, the figures over the years, failed logins counted, a report's
+versions."""
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +13,10 @@ import pytest
 
 from worker import db, users
 from worker.corrections import conflicts
-from worker.desk import sheet, years
+from worker.desk import history, sheet, years
 from worker.desk.session import Keys
+from worker.desk.throttle import Throttle
+from worker.store import Stored
 
 
 def test_a_session_reads_back_only_as_issued(tmp_path: Path) -> None:
@@ -239,3 +244,145 @@ def test_a_value_a_review_reason_names_is_flagged() -> None:
     assert agency.flags == ("warned",) and agency.why == ("agency_unconfirmed",)
     assert agency.page == 1 and agency.bbox == (1, 2, 3, 4)
     assert year.path == "year" and year.flags == ()
+
+
+# ---------------------------------------------------------------- failed logins
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_failed_logins_for_a_name_are_refused_until_the_oldest_is_old_enough() -> None:
+    clock = Clock()
+    gate = Throttle(name_limit=5, address_limit=20, window=900, clock=clock)
+    for _ in range(4):
+        gate.failed("张三", "10.0.0.1")
+        clock.now += 60
+    assert gate.wait("张三", "10.0.0.9") == 0  # four failures: one more try
+    gate.failed("张三", "10.0.0.2")
+    assert gate.wait("张三", "10.0.0.9") == 900 - 4 * 60  # from any address
+    assert gate.wait("李四", "10.0.0.9") == 0  # another name is another count
+    for _ in range(10):
+        assert gate.wait("张三", "10.0.0.9") > 0  # a refused attempt is not counted
+    clock.now = 1000 + 900
+    assert gate.wait("张三", "10.0.0.9") == 0  # the first failure is 15 minutes old
+    gate.failed("张三", "10.0.0.1")
+    assert gate.wait("张三", "10.0.0.9") == 60
+
+
+def test_failed_logins_from_an_address_are_refused_whatever_the_name() -> None:
+    clock = Clock()
+    gate = Throttle(name_limit=5, address_limit=3, window=900, clock=clock)
+    for name in ("a", "b", "c"):
+        gate.failed(name, "10.0.0.1")
+    assert gate.wait("d", "10.0.0.1") == 900
+    assert gate.wait("d", "10.0.0.2") == 0
+
+
+def test_a_login_clears_its_names_count_not_its_addresses() -> None:
+    clock = Clock()
+    gate = Throttle(name_limit=3, address_limit=5, window=900, clock=clock)
+    for _ in range(2):
+        gate.failed("张三", "10.0.0.1")
+    gate.succeeded("张三")
+    for _ in range(2):
+        gate.failed("张三", "10.0.0.1")
+    assert gate.wait("张三", "10.0.0.2") == 0  # 2 since the login, not 4
+    gate.failed("张三", "10.0.0.1")
+    assert gate.wait("张三", "10.0.0.2") > 0
+    assert gate.wait("李四", "10.0.0.1") > 0  # the address's 5 failures stay
+
+
+def test_the_counts_kept_are_bounded() -> None:
+    clock = Clock()
+    gate = Throttle(name_limit=2, address_limit=2, window=900, max_keys=4, clock=clock)
+    gate.failed("old", "10.0.0.1")
+    clock.now += 901
+    gate.failed("a", "10.0.0.2")  # the expired ones make room first
+    gate.failed("a", "10.0.0.2")
+    gate.failed("b", "10.0.0.3")
+    assert len(gate._failures) <= 4
+    assert gate.wait("a", "10.0.0.9") > 0  # the newest counts are kept
+
+
+# ---------------------------------------------------------------- a report's versions
+
+
+def stored(revision: int, origin: str, version: int | None = 1, sha: str = "a" * 64) -> Stored:
+    return Stored(
+        agency="某某局" if version else None,
+        year=2022 if version else None,
+        version=version,
+        sha256=sha,
+        revision=revision,
+        origin=origin,
+        edition="2021",
+        filename="x.pdf",
+        method="text",
+        pages=1,
+        original="originals/x.pdf",
+        timings={},
+        created_at=datetime(2026, 12, 1, revision, tzinfo=UTC),
+        status="complete",
+        parser_version=1,
+        gongkai_version="0.1.0",
+    )
+
+
+def test_each_version_says_who_made_it_when_and_what_it_changed() -> None:
+    parsed = report(agency="某某局", year=2022)
+    fixed = copy.deepcopy(parsed)
+    fixed["applications"]["granted"]["total"] = 3
+    fixed["corrections"] = [
+        {"path": "year", "old": 2021, "new": 2022, "who": "甲", "when": "2026-12-01T05:00:00"},
+        {"path": "applications/granted/total", "old": 2, "new": 3, "who": "乙", "when": "T6"},
+    ]
+    reviewed = copy.deepcopy(fixed)
+    reviewed["review"] = {
+        "status": "reviewed",
+        "reasons": [],
+        "reviewed_by": "丙",
+        "reviewed_at": "T7",
+    }
+    rows = [stored(1, "parsed", 1), stored(2, "corrected", 2), stored(3, "reviewed", 3)]
+    reports = {("a" * 64, 1): parsed, ("a" * 64, 2): fixed, ("a" * 64, 3): reviewed}
+    found = history.lineup(rows, reports, ("a" * 64, 3), ("a" * 64, 1))
+    assert [(entry.who, entry.when) for entry in found] == [
+        (None, "2026-12-01T01:00:00+00:00"),  # gongkai's parse: when it was stored
+        ("乙", "T6"),  # the newest correction
+        ("丙", "T7"),
+    ]
+    assert found[0].first and found[0].changes == ()
+    assert [(c.path, c.old, c.new) for c in found[1].changes] == [
+        ("applications/granted/total", 2, 3)
+    ]
+    assert [(c.path, c.old, c.new) for c in found[2].changes] == [
+        ("review/status", "needs_review", "reviewed")
+    ]
+    assert [(entry.current, entry.viewed) for entry in found] == [
+        (False, True),
+        (False, False),
+        (True, False),
+    ]
+    assert found[0].link == f"/desk/documents/{'a' * 64}/revisions/1"
+    assert found[2].link == f"/desk/documents/{'a' * 64}"
+
+
+def test_an_unidentified_records_revisions_are_its_versions() -> None:
+    rows = [stored(1, "parsed", None), stored(2, "corrected", None)]
+    first = report(agency=None, year=None)
+    named = {
+        **first,
+        "agency": "某某局",
+        "corrections": [{"path": "agency", "old": None, "new": "某某局", "who": "甲", "when": "T"}],
+    }
+    found = history.lineup(
+        rows, {("a" * 64, 1): first, ("a" * 64, 2): named}, ("a" * 64, 2), ("a" * 64, 2)
+    )
+    assert [(c.path, c.old, c.new) for c in found[1].changes] == [("agency", None, "某某局")]
+    assert found[1].who == "甲" and found[0].link.endswith("/revisions/1")

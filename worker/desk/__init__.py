@@ -2,10 +2,11 @@
 
 Served by `gongkai serve` beside the API (`install`), in the same process: the login form
 exchanges a user's password (`worker.users`) or the API token for a session cookie
-(`session.py`).  The pages (`routes.py`) show the inbox, a report beside its page images
-(`pages.py`) with its tables as printed (`sheet.py`), corrected and marked reviewed there
-as new revisions (`corrections.py`), and an agency over the years (`years.py`), in Chinese
-or English (`words.py`).
+(`session.py`), failed logins slowed down per name and address (`throttle.py`).  The
+pages (`routes.py`) show the inbox, a report beside its page images (`pages.py`) with its
+tables as printed (`sheet.py`), corrected and marked reviewed there as new revisions
+(`corrections.py`), its earlier versions listed and opened read only (`history.py`), and
+an agency over the years (`years.py`), in Chinese or English (`words.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from worker.desk.session import Keys
+from worker.desk.throttle import Throttle
 from worker.settings import Settings
 
 
@@ -28,6 +30,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from worker.desk.routes import LoginRequired, router  # Jinja2: only where it is served
 
     app.state.desk_keys = Keys(settings.data_dir, settings.api_token)
+    app.state.desk_throttle = Throttle()
     app.include_router(router)
     static = Path(__file__).with_name("static")
     app.mount("/desk/static", StaticFiles(directory=static), name="desk-static")

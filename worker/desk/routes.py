@@ -9,6 +9,7 @@ correction or a review is a new revision of the document (`Store.revise`), never
 
 from __future__ import annotations
 
+import math
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,9 +24,10 @@ from fastapi.templating import Jinja2Templates
 from worker import crossyear, db
 from worker.api.services import Services, wired
 from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
-from worker.desk import sheet, words, years
+from worker.desk import history, sheet, words, years
 from worker.desk.pages import PageImage, page_image
 from worker.desk.session import COOKIE, LIFETIME, Keys, Session
+from worker.desk.throttle import Throttle
 from worker.errors import NotFound, StoreConflict
 from worker.store import STATUSES, UNIDENTIFIED, Selection, Stored
 from worker.users import Users, normal_name
@@ -47,6 +49,11 @@ class LoginRequired(Exception):
 
 def keys(request: Request) -> Keys:
     found: Keys = request.app.state.desk_keys
+    return found
+
+
+def throttle(request: Request) -> Throttle:
+    found: Throttle = request.app.state.desk_throttle
     return found
 
 
@@ -101,9 +108,25 @@ def render(request: Request, template: str, who: Session | None, **context: Any)
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/desk", failed: bool = False) -> Response:
+    return _login_page(request, next, "login_failed" if failed else None)
+
+
+def _login_page(request: Request, next: str, reason: str | None, minutes: int = 0) -> Response:
+    """The login form with a fresh nonce, and why the last attempt did not log in."""
     nonce = secrets.token_urlsafe(16)
-    page = render(request, "login.html", None, next=_local(next), nonce=nonce, failed=failed)
+    page = render(
+        request, "login.html", None, next=_local(next), nonce=nonce, reason=reason, minutes=minutes
+    )
     page.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", max_age=600)
+    return page
+
+
+def _too_many(request: Request, next: str, wait: float) -> Response:
+    """Too many failed logins with this name or from this address: the form again, with
+    the reason and when to try again (429), no password looked at."""
+    page = _login_page(request, next, "too_many_logins", math.ceil(wait / 60))
+    page.status_code = 429
+    page.headers["Retry-After"] = str(math.ceil(wait))
     return page
 
 
@@ -120,17 +143,23 @@ def login(
     A user's name needs that user's password (the token cannot speak for them).  The login
     form's own nonce (a cookie and a field that must match) keeps another site from logging
     a browser in."""
+    who = normal_name(name)
+    address = request.client.host if request.client else ""
+    wait = throttle(request).wait(who, address)
+    if wait > 0:
+        return _too_many(request, next, wait)
     expected = request.cookies.get(LOGIN_COOKIE)
     good_nonce = expected is not None and secrets.compare_digest(expected, nonce)
-    who = normal_name(name)
     people = users(services)
     user = bool(who) and people.verify(who, password)
     allowed = services.settings.api_token
     good_token = allowed is None or secrets.compare_digest(password.encode(), allowed.encode())
     by_token = good_token and bool(who) and not user and not people.exists(who)
     if not (good_nonce and (user or by_token)):
+        throttle(request).failed(who, address)
         target = f"/login?failed=1&next={quote(_local(next))}"
         return RedirectResponse(target, status_code=303)
+    throttle(request).succeeded(who)
     answer = RedirectResponse(_local(next), status_code=303)
     answer.set_cookie(
         COOKIE,
@@ -275,6 +304,22 @@ def submit_reviewed(
     return RedirectResponse(f"/desk/documents/{sha256}", status_code=303)
 
 
+@router.get("/desk/documents/{sha256}/revisions/{revision}")
+def revision_view(
+    request: Request,
+    who: Signed,
+    services: Wired,
+    sha256: Sha256,
+    revision: Annotated[int, PathParam(ge=1, le=2**31)],
+) -> Response:
+    """An earlier revision of a document, read only: its tables as stored, what it changed,
+    no form.  The newest revision is the report view itself."""
+    older, current = history.revision(services.store, sha256, revision)
+    if older.revision == current.revision:
+        return RedirectResponse(f"/desk/documents/{sha256}", status_code=303)
+    return _report_page(request, who, services, sha256, older=older)
+
+
 @router.get("/desk/documents/{sha256}/{form}")
 def form_address(
     who: Signed, sha256: Sha256, form: Annotated[str, PathParam(pattern="^(corrections|reviewed)$")]
@@ -320,10 +365,18 @@ def _report_page(
     status: int = 200,
     error: str | None = None,
     form: dict[str, str] | None = None,
+    older: Stored | None = None,
 ) -> Response:
-    """The report view; after a refused form, with the form, its values and the reason."""
-    stored = services.store.document(sha256)
-    report = crossyear.served_document(services.store, sha256)
+    """The report view; after a refused form, with the form, its values and the reason;
+    or an `older` revision of the document, read only."""
+    engine = db.engine(services.settings.database_url)
+    current = services.store.document(sha256)
+    stored = older or current
+    if older is None:
+        report = crossyear.served_document(services.store, sha256)
+    else:
+        report = history.report_of(engine, older)
+    versions = history.versions(services.store, engine, current, stored)
     original = services.settings.data_dir / stored.original
     sizes: list[tuple[int, tuple[float, float] | None]] = []
     for number in range(1, (stored.pages or 1) + 1):
@@ -343,6 +396,10 @@ def _report_page(
         conflicts=conflicts(report),
         pages=sizes,
         original=original.is_file(),
+        versions=versions,
+        shown=next((entry for entry in versions if entry.viewed), None),
+        readonly=older is not None,
+        shown_changes=history.SHOWN_CHANGES,
         error=error,
         form=form,
     )

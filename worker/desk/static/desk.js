@@ -30,7 +30,7 @@
     if (box) { event.preventDefault(); select(box.dataset.path, "box"); return; }
     var cell = event.target.closest("td.cell[data-path]");
     if (cell) { select(cell.dataset.path, "cell"); return; }
-    var link = event.target.closest(".checks a[data-path], .audit a[data-path], .conflicts a[data-path]");
+    var link = event.target.closest(".checks a[data-path], .audit a[data-path], .conflicts a[data-path], .changed a[data-path]");
     if (link) { event.preventDefault(); select(link.dataset.path, "link"); }
   });
   if (location.hash.indexOf("#cell-") === 0) {
