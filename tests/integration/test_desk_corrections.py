@@ -1,17 +1,22 @@
 """Corrections at the review desk on a parsed report: recorded, checked again, and
-limited to the contract's values and types."""
+limited to the contract's values and types; the versions they make, listed from the store
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from paths import DEVSET
 
 from schemas.validate import validate_report
+from worker import db
 from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
+from worker.desk import history
 from worker.pipeline import process_file
+from worker.store import Store
 
 
 def parsed(name: str = "dev-01") -> dict[str, Any]:
@@ -115,3 +120,43 @@ def test_a_conflict_is_settled_by_correcting_again_and_blocks_the_review_until_t
     assert kept["corrections"][0]["parsed"] == 11  # the history stays as it was
     assert kept["applications"]["granted"]["total"] == 10
     assert mark_reviewed(kept, "李四")["review"]["status"] == "reviewed"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_versions_a_desk_lists_from_the_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        request.getfixturevalue("database")
+        if kind == "postgresql"
+        else f"sqlite:///{tmp_path}/store.sqlite3"
+    )
+    engine = db.engine(url)
+    store = Store(engine)
+    report, path = parsed(), "applications/granted/total"
+    sha = store.save(report, filename="dev-01.pdf", original="o", timings={}).sha256
+    old = report["applications"]["granted"]["total"]
+    fixed = correct(report, path, str(old + 1), "张三")
+    store.revise(sha, fixed, "corrected")
+    store.revise(sha, mark_reviewed(fixed, "李四"), "reviewed")
+    first, current = history.revision(store, sha, 1)
+    found = history.versions(store, engine, current, first)
+    assert [(e.stored.version, e.stored.origin, e.who) for e in found] == [
+        (1, "parsed", None),
+        (2, "corrected", "张三"),
+        (3, "reviewed", "李四"),
+    ]
+    assert [(c.path, c.old, c.new) for c in found[1].changes] == [(path, old, old + 1)]
+    assert [e.viewed for e in found] == [True, False, False] and found[2].current
+    assert history.report_of(engine, first) == report  # as stored
+
+    unread = {**report, "agency": None, "year": None, "corrections": []}
+    unread["source"] = {**report["source"], "sha256": "e" * 64}
+    store.save(unread, filename="excerpt.pdf", original="o", timings={})
+    named = correct(unread, "agency", "某某区局", "王五")
+    store.revise("e" * 64, named, "corrected")
+    store.revise("e" * 64, correct(named, "year", "2024", "王五"), "corrected")
+    moved = store.document("e" * 64)
+    found = history.versions(store, engine, moved, moved)
+    assert [(e.stored.revision, e.stored.version) for e in found] == [(1, None), (2, None), (3, 1)]
+    assert [(c.path, c.old, c.new) for c in found[2].changes] == [("year", None, 2024)]
