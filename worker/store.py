@@ -259,6 +259,22 @@ class Store:
                     return _stored(row, created=True)
         raise _conflict(str(report["source"]["filename"]), report)
 
+    def revision_reports(
+        self, wanted: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], dict[str, Any]]:
+        """The reports of these (sha256, revision) pairs as stored, in one query; raises
+        NotFound for one that is not stored."""
+        pairs = list(set(wanted))
+        query = select(Document.sha256, Document.revision, Document.report_text).where(
+            tuple_(Document.sha256, Document.revision).in_(pairs)
+        )
+        with Session(self._engine) as session:
+            found = {(sha, number): _loads(text) for sha, number, text in session.execute(query)}
+        for sha, number in pairs:
+            if (sha, number) not in found:
+                raise NotFound(f"no stored revision {number} of {sha}")
+        return found
+
     def revisions(self, sha256: str) -> list[Stored]:
         """Every result stored for these bytes, first parse first; raises NotFound."""
         query = select(Document).where(Document.sha256 == sha256).order_by(Document.revision)

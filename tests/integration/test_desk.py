@@ -19,7 +19,17 @@ from typing import Any
 
 import httpx
 import pytest
-from live import GONGKAI, TOKEN, LiveApi, start_api
+from live import (
+    GONGKAI,
+    TOKEN,
+    WEBHOOK_SECRET,
+    LiveApi,
+    Receiver,
+    events,
+    serve_receiver,
+    start_api,
+    wait_until,
+)
 from paths import DEVSET, ROOT
 
 from bench.paper import Sheet
@@ -57,9 +67,17 @@ def report_pdf(truth: dict[str, Any]) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+def hooks() -> Iterator[Receiver]:
+    """The webhook receiver of the desk's server."""
+    with serve_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory, hooks: Receiver) -> Iterator[LiveApi]:
     """A server holding a scan that needs review and three years of one agency."""
-    api = start_api(tmp_path_factory.mktemp("desk"))
+    webhooks = {"GONGKAI_WEBHOOK_URLS": hooks.url, "GONGKAI_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    api = start_api(tmp_path_factory.mktemp("desk"), **webhooks)
     truth = json.loads((DEVSET / "dev-01.truth.json").read_text(encoding="utf-8"))
     uploads = [("dev-14.png", (DEVSET / "dev-14.png").read_bytes())]
     for year in (2021, 2022, 2023):
@@ -470,6 +488,27 @@ def test_a_correction_shows_its_note_as_text(desk: LiveApi) -> None:
         page = client.get(f"/desk/documents/{sha}").text
         assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page and note not in page
         assert "&lt;i&gt;审核&lt;/i&gt;" in page and "<i>审核</i>" not in page
+
+
+def test_corrections_and_reviews_at_the_desk_are_told_to_the_webhooks(
+    desk: LiveApi, hooks: Receiver
+) -> None:
+    sha = scan_sha(desk)
+    client = logged_in(desk, "钱审核")
+    assert client is not None
+    with closing(client):
+        path = "active_disclosure/regulations/repealed"
+        data = {**form_fields(client, sha), "path": path, "value": "0"}
+        assert client.post(f"/desk/documents/{sha}/corrections", data=data).status_code == 303
+        made = stores.of(load(desk.env)).document(sha)
+
+    def told() -> list[dict[str, Any]]:
+        wanted = f"{sha}:revision-{made.revision}"
+        return [event for event in events(hooks.accepted) if event["id"] == wanted]
+
+    (event,) = wait_until(told, 30, "the report.revised event")
+    assert event["type"] == "report.revised"
+    assert (event["report"]["origin"], event["report"]["version"]) == ("corrected", made.version)
 
 
 def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(

@@ -140,7 +140,7 @@ def test_the_versions_a_desk_lists_from_the_store(
     store.revise(sha, fixed, "corrected")
     store.revise(sha, mark_reviewed(fixed, "李四"), "reviewed")
     first, current = history.revision(store, sha, 1)
-    found = history.versions(store, engine, current, first)
+    found = history.versions(store, current, first)
     assert [(e.stored.version, e.stored.origin, e.who) for e in found] == [
         (1, "parsed", None),
         (2, "corrected", "张三"),
@@ -148,7 +148,7 @@ def test_the_versions_a_desk_lists_from_the_store(
     ]
     assert [(c.path, c.old, c.new) for c in found[1].changes] == [(path, old, old + 1)]
     assert [e.viewed for e in found] == [True, False, False] and found[2].current
-    assert history.report_of(engine, first) == report  # as stored
+    assert history.report_of(store, first) == report  # as stored
 
     unread = {**report, "agency": None, "year": None, "corrections": []}
     unread["source"] = {**report["source"], "sha256": "e" * 64}
@@ -157,6 +157,6 @@ def test_the_versions_a_desk_lists_from_the_store(
     store.revise("e" * 64, named, "corrected")
     store.revise("e" * 64, correct(named, "year", "2024", "王五"), "corrected")
     moved = store.document("e" * 64)
-    found = history.versions(store, engine, moved, moved)
+    found = history.versions(store, moved, moved)
     assert [(e.stored.revision, e.stored.version) for e in found] == [(1, None), (2, None), (3, 1)]
     assert [(c.path, c.old, c.new) for c in found[2].changes] == [("year", None, 2024)]

@@ -11,17 +11,13 @@ an unidentified record has too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, tuple_
-from sqlalchemy.orm import Session
-
 from worker.errors import NotFound
 from worker.reprocess import Change, changes
-from worker.store import Document, Store, Stored
+from worker.store import Store, Stored
 
 SHOWN_CHANGES = 5
 """Changes listed in a row of the versions list; the version's own view lists them all."""
@@ -49,13 +45,14 @@ class VersionView:
         return f"/desk/documents/{self.stored.sha256}/revisions/{self.stored.revision}"
 
 
-def versions(store: Store, engine: Engine, current: Stored, viewed: Stored) -> list[VersionView]:
+def versions(store: Store, current: Stored, viewed: Stored) -> list[VersionView]:
     """The versions of `current`'s report and its document's earlier revisions, oldest first."""
     rows = store.record(current.sha256)
     listed = {_key(row) for row in rows}
     own = [row for row in store.revisions(current.sha256) if _key(row) not in listed]
     timeline = sorted([*own, *rows], key=lambda row: row.created_at)
-    return lineup(timeline, _reports(engine, timeline), _key(current), _key(viewed))
+    reports = store.revision_reports(_key(row) for row in timeline)
+    return lineup(timeline, reports, _key(current), _key(viewed))
 
 
 def lineup(
@@ -107,23 +104,9 @@ def revision(store: Store, sha256: str, number: int) -> tuple[Stored, Stored]:
     raise NotFound(f"no revision {number} of {sha256}")
 
 
-def report_of(engine: Engine, stored: Stored) -> dict[str, Any]:
+def report_of(store: Store, stored: Stored) -> dict[str, Any]:
     """The report of one stored revision, as stored."""
-    return _reports(engine, [stored])[_key(stored)]
-
-
-def _reports(engine: Engine, rows: Sequence[Stored]) -> dict[tuple[str, int], dict[str, Any]]:
-    """The stored reports of `rows`, in one query."""
-    pairs = [_key(row) for row in rows]
-    query = select(Document.sha256, Document.revision, Document.report_text).where(
-        tuple_(Document.sha256, Document.revision).in_(pairs)
-    )
-    with Session(engine) as session:
-        found = {(sha, number): json.loads(text) for sha, number, text in session.execute(query)}
-    missing = [pair for pair in pairs if pair not in found]
-    if missing:
-        raise NotFound(f"no stored revision {missing[0][1]} of {missing[0][0]}")
-    return found
+    return store.revision_reports([_key(stored)])[_key(stored)]
 
 
 def _key(row: Stored) -> tuple[str, int]:

@@ -21,7 +21,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from worker import crossyear, db
+from worker import crossyear, db, events
 from worker.api.services import Services, wired
 from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.desk import history, sheet, words, years
@@ -281,7 +281,8 @@ def submit_correction(
     form = {"path": path, "value": value, "note": note}
     try:
         report = _current_report(services, sha256, revision)
-        services.store.revise(sha256, correct(report, path, value, who.who, note), "corrected")
+        corrected = correct(report, path, value, who.who, note)
+        events.dispatch(events.revised(services.store.revise(sha256, corrected, "corrected")))
     except (InvalidCorrection, StoreConflict, _Stale) as exc:
         return _refused(request, who, services, sha256, exc, form)
     return RedirectResponse(f"/desk/documents/{sha256}#cell-{quote(path)}", status_code=303)
@@ -298,7 +299,8 @@ def submit_reviewed(
     """Mark the current report reviewed by this reviewer, now: a new revision."""
     try:
         report = _current_report(services, sha256, revision)
-        services.store.revise(sha256, mark_reviewed(report, who.who), "reviewed")
+        reviewed = mark_reviewed(report, who.who)
+        events.dispatch(events.revised(services.store.revise(sha256, reviewed, "reviewed")))
     except (InvalidCorrection, StoreConflict, _Stale) as exc:
         return _refused(request, who, services, sha256, exc)
     return RedirectResponse(f"/desk/documents/{sha256}", status_code=303)
@@ -369,14 +371,13 @@ def _report_page(
 ) -> Response:
     """The report view; after a refused form, with the form, its values and the reason;
     or an `older` revision of the document, read only."""
-    engine = db.engine(services.settings.database_url)
     current = services.store.document(sha256)
     stored = older or current
     if older is None:
         report = crossyear.served_document(services.store, sha256)
     else:
-        report = history.report_of(engine, older)
-    versions = history.versions(services.store, engine, current, stored)
+        report = history.report_of(services.store, older)
+    versions = history.versions(services.store, current, stored)
     original = services.settings.data_dir / stored.original
     sizes: list[tuple[int, tuple[float, float] | None]] = []
     for number in range(1, (stored.pages or 1) + 1):
