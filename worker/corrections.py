@@ -29,6 +29,7 @@ from worker.errors import InvalidSetting
 
 IDENTITY = ("agency", "year")
 CONFLICT = "correction_conflict"
+CHANGED_AFTER_REVIEW = "changed_after_review"
 MAX_VALUE = 400
 """Characters of a typed value (an agency's name is stored in 400)."""
 MAX_NOTE = 1000
@@ -83,8 +84,12 @@ def mark_reviewed(
         paths = ", ".join(entry["path"] for entry in left)
         raise InvalidCorrection(f"settle the conflicts first (correct {paths} again)")
     new = copy.deepcopy(dict(report))
+    looked_at = [  # the values reprocessing changed after an earlier review: seen now
+        reason for reason in new["review"]["reasons"] if reason["reason"] != CHANGED_AFTER_REVIEW
+    ]
     new["review"] = {
         **new["review"],
+        "reasons": looked_at,
         "status": "reviewed",
         "reviewed_by": who,
         "reviewed_at": _stamp(now),

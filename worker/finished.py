@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Task, signals
 
-from worker import events, ledger, reprocess
+from worker import events, ledger, reprocess_runs
 from worker.failure import PROCESS_TASK, REPROCESS_TASK, move_to_failed
 
 
@@ -48,7 +48,7 @@ def on_task_finished(finished: Finished) -> None:
     if finished.exception is not None and finished.is_document:
         move_to_failed(finished.task_id, finished.arguments, finished.exception)
     if finished.exception is not None and finished.task == REPROCESS_TASK:
-        reprocess.record_failure(finished.arguments, finished.exception)
+        reprocess_runs.record_failure(finished.arguments, finished.exception)
     ledger.record_finished(finished.task_id, finished.result, finished.exception)
     if finished.is_document:
         events.dispatch_finished(

@@ -12,24 +12,18 @@ wrote, a reading of an earlier conflict they settled) the correction simply hold
 it reads a new value the reviewer's value stays, the path's newest correction records it
 as `parsed` and the report goes back to review (`correction_conflict`): shown, never
 overwritten, until the reviewer corrects the value again.  A report marked reviewed stays
-reviewed only if every value is what the reviewer saw.
+reviewed only if every value is what the reviewer saw; otherwise it goes back to review
+(`changed_after_review`, naming the values).
 
-A run is a folder under the data folder (`reprocess/<run id>/`): what it takes
-(`run.json`), then one outcome file per document, written by whichever process handled it
-(in embedded mode the caller, with a broker one `gongkai.reprocess` task per document), so
-`summary` can tell how far it is from anywhere without a lock.
+The runs that take many documents at once are `worker.reprocess_runs`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import logging
 import tempfile
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,21 +31,28 @@ from extract.errors import GongkaiError
 from schemas.fields import catalogue, set_value, value_at
 from schemas.validate import validate_report
 from worker import events
-from worker.corrections import settle
-from worker.errors import InvalidSetting, NotFound
+from worker.corrections import CHANGED_AFTER_REVIEW, CONFLICT, settle
 from worker.failure import describe
-from worker.files import write_atomically
-from worker.settings import current
-from worker.store import Selection, Store
+from worker.files import sha256_of
+from worker.store import Store
 
 if TYPE_CHECKING:
     from worker.settings import Settings
 
-CONFLICT = "correction_conflict"
 _RUN_FILE = "run.json"
 _IDENTITY = ("agency", "year", "edition")
-
-log = logging.getLogger(__name__)
+_OTHER_PARTS = (
+    "review/reasons",
+    "checks",
+    "inferred",
+    "warnings",
+    "corrections",
+    "provenance",
+    "sections",
+    "units",
+    "source",
+    "schema_version",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,9 @@ class Outcome:
     year: int | None = None
     version: int | None = None  # the new version when changed, else the current one
     changes: list[Change] = field(default_factory=list)
+    """The values that changed (agency, year, edition, cells), then the verdict."""
+    other_changes: list[str] = field(default_factory=list)
+    """The other parts of the report that changed, by name (review/reasons, checks…)."""
     conflicts: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -103,11 +107,23 @@ def carried(previous: Mapping[str, Any], fresh: Mapping[str, Any]) -> dict[str, 
     if entries:
         report["corrections"] = entries
         settle(report, newest)
-    if conflicts:
-        reasons = [*report["review"]["reasons"], {"reason": CONFLICT, "paths": conflicts}]
-        report["review"] = {**report["review"], "status": "needs_review", "reasons": reasons}
-    elif previous["review"]["status"] == "reviewed" and not values_differ(previous, report):
+    reasons = [{"reason": CONFLICT, "paths": conflicts}] if conflicts else []
+    reviewed = previous["review"]["status"] == "reviewed"
+    changed = [change.path for change in values_differ(previous, report)] if reviewed else []
+    unsettled = [  # values changed after a review that nobody has looked at since
+        path
+        for reason in previous["review"]["reasons"]
+        if reason["reason"] == CHANGED_AFTER_REVIEW
+        for path in reason["paths"]
+    ]
+    if reviewed and not changed and not conflicts:
         report["review"] = copy.deepcopy(previous["review"])
+    elif changed or unsettled:  # a value a reviewer vouched for reads otherwise: look again
+        paths = list(dict.fromkeys([*unsettled, *changed]))
+        reasons.append({"reason": CHANGED_AFTER_REVIEW, "paths": paths})
+    if reasons:
+        reasons = [*report["review"]["reasons"], *reasons]
+        report["review"] = {**report["review"], "status": "needs_review", "reasons": reasons}
     validate_report(report)
     return report
 
@@ -129,6 +145,12 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     if before != after:
         found.append(Change("review/status", before, after))
     return found
+
+
+def other_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The parts of the report besides its values and verdict that differ (the review's
+    reasons, checks, warnings, where each cell was read…), by name."""
+    return [path for path in _OTHER_PARTS if value_at(old, path) != value_at(new, path)]
 
 
 def reprocess_document(settings: Settings, store: Store, sha256: str) -> Outcome:
@@ -154,6 +176,12 @@ def reprocess_document(settings: Settings, store: Store, sha256: str) -> Outcome
 
     if not original.is_file():
         return outcome("failed", f"the stored original {stored.original} is missing")
+    if sha256_of(original) != sha256:
+        return outcome(
+            "failed",
+            f"the stored original {stored.original} is damaged or replaced: its bytes no "
+            "longer have the SHA-256 they were stored under (restore it from a backup)",
+        )
     with tempfile.TemporaryDirectory(prefix="gongkai-reprocess-") as folder:
         named = Path(folder) / stored.filename  # the report names its source file
         named.symlink_to(original.resolve())
@@ -164,6 +192,7 @@ def reprocess_document(settings: Settings, store: Store, sha256: str) -> Outcome
             return outcome("failed", f"{failure.kind}: {failure.message}")
     report = carried(previous, processed.report)
     if report == previous:
+        store.confirm(sha256, stored.revision)  # this parser reads it so: not taken again
         return outcome("unchanged")
     revised = store.revise(sha256, report, "reprocessed", timings=processed.timings)
     events.dispatch(events.revised(revised))
@@ -179,120 +208,6 @@ def reprocess_document(settings: Settings, store: Store, sha256: str) -> Outcome
         year=revised.year,
         version=revised.version,
         changes=changes(previous, report),
+        other_changes=other_changes(previous, report),
         conflicts=conflicts,
     )
-
-
-# ---------------------------------------------------------------- runs
-
-
-@dataclass(frozen=True, slots=True)
-class Wanted:
-    """Which current documents a run takes; with nothing named, `everything` must say so."""
-
-    agency: str | None = None
-    year: int | None = None
-    older_than: int | None = None
-    everything: bool = False
-
-    def __post_init__(self) -> None:
-        named = (self.agency, self.year, self.older_than)
-        if not self.everything and all(value is None for value in named):
-            raise InvalidSetting("reprocess: name --agency, --year or --older-than, or say --all")
-
-    def selection(self) -> Selection:
-        return Selection(
-            agency=self.agency,
-            year_from=self.year,
-            year_to=self.year,
-            parser_before=self.older_than,
-        )
-
-
-class Runs:
-    """The runs' folders under the data folder."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.root = data_dir / "reprocess"
-
-    def create(self, store: Store, wanted: Wanted) -> tuple[str, list[tuple[str, str]]]:
-        """A new run of the documents `wanted` names: its id and (sha256, filename) each."""
-        documents = [(item.sha256, item.filename) for item in store.listing(wanted.selection())]
-        run = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        folder = self.root / run
-        folder.mkdir(parents=True)
-        record = {
-            "id": run,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "wanted": asdict(wanted),
-            "documents": [sha for sha, _ in documents],
-        }
-        write_atomically(folder / _RUN_FILE, json.dumps(record, ensure_ascii=False).encode())
-        return run, documents
-
-    def record(self, run: str, outcome: Outcome) -> None:
-        data = json.dumps(outcome.as_json(), ensure_ascii=False).encode()
-        write_atomically(self._folder(run) / f"{outcome.sha256}.json", data)
-
-    def summary(self, run: str) -> dict[str, Any]:
-        """How far a run is: counts by result and every outcome so far, in run order."""
-        folder = self._folder(run)
-        record = json.loads((folder / _RUN_FILE).read_text(encoding="utf-8"))
-        outcomes = list(self._outcomes(folder, record["documents"]))
-        counts = {result: 0 for result in ("changed", "unchanged", "failed")}
-        for outcome in outcomes:
-            counts[outcome["result"]] += 1
-        total = len(record["documents"])
-        return {
-            "id": run,
-            "state": "finished" if len(outcomes) == total else "running",
-            "created_at": record["created_at"],
-            "wanted": record["wanted"],
-            "total": total,
-            "done": len(outcomes),
-            **counts,
-            "documents": outcomes,
-        }
-
-    def _folder(self, run: str) -> Path:
-        folder = self.root / run
-        if "/" in run or run.startswith(".") or not (folder / _RUN_FILE).is_file():
-            raise NotFound(f"no reprocess run {run}")
-        return folder
-
-    @staticmethod
-    def _outcomes(folder: Path, documents: list[str]) -> Iterator[dict[str, Any]]:
-        for sha in documents:
-            path = folder / f"{sha}.json"
-            if path.is_file():
-                yield json.loads(path.read_text(encoding="utf-8"))
-
-
-def handle(settings: Settings, store: Store, run: str, sha256: str, filename: str) -> Outcome:
-    """Reprocess one document of a run and record its outcome."""
-    try:
-        outcome = reprocess_document(settings, store, sha256)
-    except NotFound as exc:  # removed since the run began
-        outcome = Outcome(sha256, filename, "failed", error=str(exc))
-    Runs(settings.data_dir).record(run, outcome)
-    log.info("reprocess %s: %s %s", run, filename, outcome.result)
-    return outcome
-
-
-def record_failure(arguments: dict[str, Any], exception: BaseException) -> None:
-    """The outcome of a reprocess task that ended otherwise than by returning one (a time
-    limit, a worker process that died on every attempt, a bug), so its run still ends."""
-    failure = describe(exception)
-    outcome = Outcome(
-        arguments["sha256"],
-        arguments["filename"],
-        "failed",
-        error=f"{failure.kind}: {failure.message}",
-    )
-    Runs(current().data_dir).record(arguments["run"], outcome)
-
-
-def run_here(settings: Settings, store: Store, run: str, documents: list[tuple[str, str]]) -> None:
-    """Reprocess a run's documents one after another in this process (embedded mode)."""
-    for sha256, filename in documents:
-        handle(settings, store, run, sha256, filename)

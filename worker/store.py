@@ -259,6 +259,18 @@ class Store:
                     return _stored(row, created=True)
         raise _conflict(str(report["source"]["filename"]), report)
 
+    def confirm(self, sha256: str, revision: int) -> None:
+        """Record that this parser, parsing the document again, gives the stored result of
+        this revision: its parser and gongkai versions become this one's (so `gongkai
+        reprocess --older-than` does not take it again)."""
+        with Session(self._engine) as session:
+            session.execute(
+                update(Document)
+                .where(Document.sha256 == sha256, Document.revision == revision)
+                .values(parser_version=PARSER_VERSION, gongkai_version=_gongkai_version())
+            )
+            session.commit()
+
     def revision_reports(
         self, wanted: Iterable[tuple[str, int]]
     ) -> dict[tuple[str, int], dict[str, Any]]:

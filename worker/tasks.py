@@ -34,8 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extract.errors import FileAccess, GongkaiError
-from worker import db, finished, ledger, pipeline
-from worker import reprocess as reprocessing
+from worker import db, finished, ledger, pipeline, reprocess_runs
 from worker.celery import app
 from worker.errors import StoreConflict
 from worker.failure import PROCESS_TASK, REPROCESS_TASK, describe
@@ -224,7 +223,7 @@ def reprocess(self: Task, run: str, sha256: str, filename: str) -> dict[str, Any
     settings = current()
     store = Store(db.engine(settings.database_url))
     try:
-        return reprocessing.handle(settings, store, run, sha256, filename).as_json()
+        return reprocess_runs.handle(settings, store, run, sha256, filename).as_json()
     except TRANSIENT as exc:
         waits = int(getattr(self.request, ledger.WAITS_HEADER, None) or 0)
         raise _wait_in_queue(self, exc, _backoff(waits), waits + 1) from exc

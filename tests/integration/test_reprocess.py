@@ -12,12 +12,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from embedded import as_if_an_older_parser_wrote, gongkai_ok, store_of, watch_once
 from live import GONGKAI, WEBHOOK_SECRET, Receiver, start_api, verify, wait_until
 from paths import DEVSET
 
 from extract.version import PARSER_VERSION
 from worker.corrections import correct
+from worker.reprocess_runs import Runs, Wanted
 from worker.store import Selection, Store
 
 GRANTED = "applications/granted/total"
@@ -88,10 +90,96 @@ def test_a_reviewers_correction_is_carried_forward_and_a_conflict_is_shown(
     assert _reprocess(env, "--agency", "长沙")["changed"] == 0  # judged the same way again
 
 
-def test_reprocess_refuses_to_guess_what_to_take(env: dict[str, str]) -> None:
-    done = subprocess.run([GONGKAI, "reprocess"], env=env, capture_output=True, text=True)
-    assert done.returncode == 2
-    assert done.stderr.strip().endswith("name --agency, --year or --older-than, or say --all")
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        ((), "name an agency, a year or a parser version to be older than, or ask for all"),
+        (("--agency", ""), "an empty agency names no agency"),
+        (("--year", "1800"), "1800 is no year of a report"),
+        (("--older-than", "0"), f"the parser versions are 1 to {PARSER_VERSION}"),
+        (("--older-than", str(PARSER_VERSION + 1)), f"not {PARSER_VERSION + 1}"),
+        (("--run", "20260101T000000-00000000", "--all"), "it takes no selection"),
+        (("--all", "--no-wait"), "--no-wait needs GONGKAI_BROKER_URL"),
+    ],
+)
+def test_reprocess_refuses_to_guess_what_to_take(
+    env: dict[str, str], arguments: tuple[str, ...], said: str
+) -> None:
+    done = _run(env, *arguments)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert said in done.stderr and len(done.stderr.splitlines()) == 1
+    assert not (Path(env["GONGKAI_DATA_DIR"]) / "reprocess").exists() or not any(
+        (Path(env["GONGKAI_DATA_DIR"]) / "reprocess").iterdir()
+    )
+
+
+def _run(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GONGKAI, "reprocess", *arguments], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_an_original_damaged_or_replaced_is_a_failed_outcome_not_a_crash(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = _store_three(env, tmp_path)
+    stored = next(v for v in store.listing() if v.filename == "dev-02.pdf")
+    original = Path(env["GONGKAI_DATA_DIR"]) / stored.original
+    original.write_bytes((DEVSET / "dev-06.pdf").read_bytes())  # another real report
+
+    done = _run(env, "--all", "--json")
+
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["state"], summary["failed"], summary["unchanged"]) == ("finished", 1, 2)
+    (failed,) = [item for item in summary["documents"] if item["result"] == "failed"]
+    assert failed["filename"] == "dev-02.pdf" and "damaged or replaced" in failed["error"]
+    assert len(store.record(stored.sha256)) == 1
+
+
+def test_an_unchanged_document_is_not_taken_again_by_older_than(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = _store_three(env, tmp_path)
+    as_if_an_older_parser_wrote(env, "dev-03.pdf")  # an older parser that read the same
+
+    assert _reprocess(env, "--older-than", str(PARSER_VERSION))["unchanged"] == 1
+    assert _reprocess(env, "--older-than", str(PARSER_VERSION))["total"] == 0
+    assert {v.parser_version for v in store.listing()} == {PARSER_VERSION}
+
+
+def test_a_run_whose_process_is_gone_is_interrupted_not_running_for_ever(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    store = _store_three(env, tmp_path)
+    runs = Runs(Path(env["GONGKAI_DATA_DIR"]))
+    run, _ = runs.create(store, Wanted(everything=True), here=True)
+    record = runs.root / run / "run.json"
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    taken = json.loads(record.read_text())
+    taken["runner"]["pid"] = ended.pid  # as if that process had begun the run, then died
+    record.write_text(json.dumps(taken))
+
+    done = _run(env, "--run", run)
+
+    assert done.returncode == 1
+    assert "0 of 3 document(s) done" in done.stdout and "(interrupted)" in done.stdout
+    assert "run the same selection again" in done.stderr
+
+
+def test_a_change_besides_the_values_is_named(env: dict[str, str], tmp_path: Path) -> None:
+    store = _store_three(env, tmp_path)
+    sha = next(v.sha256 for v in store.listing() if v.filename == "dev-01.pdf")
+    report = store.report_by_sha(sha)
+    report["warnings"] = [*report.get("warnings", []), "an older parser's warning"]
+    store.revise(sha, report, "reprocessed")
+
+    done = _run(env, "--agency", "长沙")
+
+    assert done.returncode == 0, done.stderr
+    assert f"changed  长沙市市场监督管理局 2021 v3  dev-01.pdf  {sha}" in done.stdout
+    assert "also changed: warnings" in done.stdout
 
 
 def test_the_api_runs_a_reprocess_job_reports_what_changed_and_tells_the_webhooks(
@@ -104,6 +192,8 @@ def test_the_api_runs_a_reprocess_job_reports_what_changed_and_tells_the_webhook
     api = start_api(tmp_path, **settings, **hooks)
     try:
         assert api.client.post("/reprocess", json={}).status_code == 400
+        for unclear in ({"all": True, "agnecy": "长沙"}, {"all": "yes"}, {"year": 1800}):
+            assert api.client.post("/reprocess", json=unclear).status_code == 422, unclear
         started = api.client.post("/reprocess", json={"older_than": PARSER_VERSION})
         assert started.status_code == 202, started.text
         run = started.json()

@@ -74,11 +74,18 @@ def test_a_reviewed_report_stays_reviewed_only_while_its_values_hold(
 
     newer = copy.deepcopy(fresh)
     newer["applications"]["granted"]["natural_person"] = 7  # the new parser reads otherwise
-    assert carried(reviewed, newer)["review"]["status"] == newer["review"]["status"]
-    assert changes(reviewed, carried(reviewed, newer)) == [
-        Change("applications/granted/natural_person", 8, 7),
-        Change("review/status", "reviewed", newer["review"]["status"]),
+    again = carried(reviewed, newer)
+    path = "applications/granted/natural_person"
+    assert again["review"]["status"] == "needs_review"
+    assert again["review"]["reasons"][-1] == {"reason": "changed_after_review", "paths": [path]}
+    assert changes(reviewed, again) == [
+        Change(path, 8, 7),
+        Change("review/status", "reviewed", "needs_review"),
     ]
+    assert carried(again, newer) == again  # still to look at, however often it is parsed
+    looked = mark_reviewed(again, "张审核", now=WHEN)
+    assert looked["review"]["reasons"] == newer["review"]["reasons"]
+    assert carried(looked, newer)["review"] == looked["review"]
 
 
 def test_a_settled_conflict_stays_settled_and_an_open_one_stays_open(

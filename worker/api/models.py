@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from extract.version import PARSER_VERSION
 from worker.ledger import JobView
 from worker.links import document_url, job_url
+from worker.reprocess_runs import YEARS
 from worker.store import Stored
 
 
@@ -93,11 +95,16 @@ class StoredVersion(BaseModel):
 
 class ReprocessRequest(BaseModel):
     """Which current documents to parse again (the latest version of each report and every
-    unidentified document); with none of agency, year, older_than, `all` must be true."""
+    unidentified document); with none of agency, year, older_than, `all` must be true.
+    Unknown fields are refused: a misspelt one beside `"all": true` must not widen a run."""
 
-    agency: str | None = Field(None, max_length=400, pattern=r"^[^\x00]*$")
-    year: int | None = Field(None, ge=1000, le=9999)
-    older_than: int | None = Field(None, ge=1, description="only what older parsers wrote")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    agency: str | None = Field(None, min_length=1, max_length=400, pattern=r"^[^\x00]*$")
+    year: int | None = Field(None, ge=YEARS[0], le=YEARS[1])
+    older_than: int | None = Field(
+        None, ge=1, le=PARSER_VERSION, description="only what older parsers wrote"
+    )
     all: bool = False
 
 
@@ -121,13 +128,14 @@ class ReprocessOutcome(BaseModel):
     year: int | None
     version: int | None
     changes: list[Change]
+    other_changes: list[str]
     conflicts: list[str]
     error: str | None
 
 
 class ReprocessRun(BaseModel):
     id: str
-    state: Literal["running", "finished"]
+    state: Literal["running", "finished", "interrupted"]
     created_at: datetime
     total: int
     done: int

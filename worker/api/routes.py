@@ -126,14 +126,15 @@ def start_reprocessing(request: models.ReprocessRequest, services: Wired) -> JSO
     """Parse the stored originals of the current documents again with this parser (as
     `gongkai reprocess` does): a new version only where the result differs, reviewers'
     corrections carried forward.  The answer names the run (`GET /reprocess/{id}`)."""
-    from worker import reprocess
+    from worker import reprocess_runs
 
     settings = services.settings
-    wanted = reprocess.Wanted(request.agency, request.year, request.older_than, request.all)
-    run, documents = reprocess.Runs(settings.data_dir).create(services.store, wanted)
+    wanted = reprocess_runs.Wanted(request.agency, request.year, request.older_than, request.all)
+    runs = reprocess_runs.Runs(settings.data_dir)
+    run, documents = runs.create(services.store, wanted, here=settings.embedded)
     if settings.embedded:
         store = services.store
-        uploads.in_background(lambda: reprocess.run_here(settings, store, run, documents))
+        uploads.in_background(lambda: reprocess_runs.run_here(settings, store, run, documents))
     else:
         from worker.tasks import queue_reprocessing
 
@@ -148,9 +149,9 @@ def reprocessing(
 ) -> dict[str, Any]:
     """How far a reprocess run is: counts by result, and each document's outcome (the
     values that changed, conflicts with reviewers' corrections, errors)."""
-    from worker import reprocess
+    from worker import reprocess_runs
 
-    return reprocess.Runs(services.settings.data_dir).summary(run)
+    return reprocess_runs.Runs(services.settings.data_dir).summary(run)
 
 
 @router.get("/reports", response_model=models.ReportPage, tags=["reports"])

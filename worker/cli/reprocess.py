@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from extract.errors import ExitCode
 from worker.cli.parse import dumps
-from worker.cli.services import _uses_services
+from worker.cli.services import _usage, _uses_services
 
 if TYPE_CHECKING:
     from worker.settings import Settings
@@ -26,15 +26,20 @@ _SHOWN_CHANGES = 6  # changes listed per document in the text summary
 
 @_uses_services
 def run_reprocess(args: argparse.Namespace, settings: Settings) -> int:
-    from worker import reprocess, store
+    from worker import reprocess_runs, store
 
-    runs = reprocess.Runs(settings.data_dir)
+    runs = reprocess_runs.Runs(settings.data_dir)
+    selected = args.agency is not None or args.year is not None or args.older_than is not None
+    if args.run_id is not None and (selected or args.all):
+        return _usage("reprocess: --run ID looks at an earlier run; it takes no selection")
+    if args.run_id is None and args.no_wait and settings.embedded:
+        return _usage("reprocess: --no-wait needs GONGKAI_BROKER_URL (embedded, it runs here)")
     if args.run_id is None:
-        wanted = reprocess.Wanted(args.agency, args.year, args.older_than, args.all)
+        wanted = reprocess_runs.Wanted(args.agency, args.year, args.older_than, args.all)
         found = store.of(settings)
-        run, documents = runs.create(found, wanted)
+        run, documents = runs.create(found, wanted, here=settings.embedded)
         if settings.embedded:
-            reprocess.run_here(settings, found, run, documents)
+            reprocess_runs.run_here(settings, found, run, documents)
         else:
             from worker.tasks import queue_reprocessing
 
@@ -46,7 +51,7 @@ def run_reprocess(args: argparse.Namespace, settings: Settings) -> int:
         run = args.run_id
     summary = runs.summary(run)
     told = time.monotonic()
-    while summary["state"] != "finished" and not args.no_wait:
+    while summary["state"] == "running" and not args.no_wait:
         time.sleep(POLL)
         summary = runs.summary(run)
         if time.monotonic() - told >= TELL_EVERY:  # the workers may be busy, or away
@@ -61,6 +66,13 @@ def run_reprocess(args: argparse.Namespace, settings: Settings) -> int:
         print(dumps(summary, pretty=True))
     else:
         _print_summary(summary)
+    if summary["state"] == "interrupted":
+        print(
+            f"gongkai: reprocess run {run} was interrupted before its end: run the same "
+            "selection again (what it changed is unchanged now)",
+            file=sys.stderr,
+        )
+        return ExitCode.several_kinds
     return ExitCode.several_kinds if summary["failed"] else ExitCode.ok
 
 
@@ -69,21 +81,25 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"reprocess run {summary['id']}: {summary['done']} of {summary['total']} document(s) "
         f"done, {summary['changed']} changed, {summary['unchanged']} unchanged, "
         f"{summary['failed']} failed"
+        + ("" if summary["state"] == "finished" else f" ({summary['state']})")
     )
     for outcome in summary["documents"]:
         if outcome["result"] == "unchanged":
             continue
-        where = f"{outcome['agency'] or '?'} {outcome['year'] or '?'}"
+        known = outcome["agency"] is not None and outcome["year"] is not None
+        where = f"{outcome['agency']} {outcome['year']}" if known else "unidentified"
         if outcome["result"] == "failed":
             print(f"  failed   {where}  {outcome['filename']}: {outcome['error']}")
             continue
-        version = "" if outcome["version"] is None else f" v{outcome['version']}"
-        print(f"  changed  {where}{version}  {outcome['filename']}")
+        version = f" v{outcome['version']}" if known else ""
+        print(f"  changed  {where}{version}  {outcome['filename']}  {outcome['sha256']}")
         changes = outcome["changes"]
         for change in changes[:_SHOWN_CHANGES]:
             print(f"           {change['path']}: {change['old']} → {change['new']}")
         if len(changes) > _SHOWN_CHANGES:
             print(f"           … and {len(changes) - _SHOWN_CHANGES} more (--json lists all)")
+        if outcome["other_changes"]:
+            print(f"           also changed: {', '.join(outcome['other_changes'])}")
         for path in outcome["conflicts"]:
             print(f"           conflict with a reviewer's correction: {path}")
     sys.stdout.flush()
