@@ -214,7 +214,7 @@ def measure_api(env: dict[str, str], root: Path, store: Store, requests: int) ->
     listed = list(store.listing())
     keys = [(item.agency, item.year) for item in listed if item.identified]
     try:
-        with httpx.Client(base_url=url, timeout=60) as client:
+        with httpx.Client(base_url=url, timeout=600) as client:  # the export answers at its end
             filters = {
                 "no filter, deep pages": lambda: f"offset={rng.randrange(len(listed) - 50)}",
                 "agency substring": lambda: f"agency={quote(rng.choice(PLACES.split()))}市",
