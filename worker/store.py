@@ -296,6 +296,20 @@ class Store:
             raise NotFound(f"no stored document with SHA-256 {sha256}")
         return found
 
+    def sha_of(self, prefix: str) -> str:
+        """The SHA-256 of the one stored document that starts with `prefix` (at least 8 hex
+        digits, as listings shorten them); raises NotFound when none or several do."""
+        wanted = prefix.strip().lower()
+        if not 8 <= len(wanted) <= 64 or any(char not in "0123456789abcdef" for char in wanted):
+            raise NotFound(f"{prefix!r} is not a SHA-256 or its first 8 or more hex digits")
+        query = select(Document.sha256).where(Document.sha256.startswith(wanted)).distinct()
+        with Session(self._engine) as session:
+            found = list(session.scalars(query.limit(2)))
+        if len(found) != 1:
+            several = "several stored documents start with" if found else "no stored document with"
+            raise NotFound(f"{several} SHA-256 {wanted}")
+        return found[0]
+
     def by_sha(self, sha256: str) -> Stored | None:
         with Session(self._engine) as session:
             row = self._by_sha(session, sha256)

@@ -33,6 +33,7 @@ def test_served_reports_keep_the_order_gongkai_parse_wrote(
     assert gongkai_ok(env, "results", "show", AGENCY, 2021).stdout == parsed  # byte for byte
     sha256 = hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert gongkai_ok(env, "results", "show", "--sha", sha256).stdout == parsed
+    assert gongkai_ok(env, "results", "show", "--sha", sha256[:12]).stdout == parsed  # as listed
 
     bags = tmp_path / "bags"
     bag = Path(gongkai_ok(env, "bag", AGENCY, 2021, bags).stdout.decode().strip())

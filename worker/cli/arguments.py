@@ -135,7 +135,10 @@ def _add_worker_commands(commands: Any, common: argparse.ArgumentParser) -> None
     key.add_argument("agency", nargs="?", metavar="AGENCY", help="as stored")
     key.add_argument("year", nargs="?", type=int, metavar="YEAR", help="e.g. 2021")
     key.add_argument(
-        "--sha", metavar="SHA256", help="the document of these bytes instead (unidentified too)"
+        "--sha",
+        metavar="SHA256",
+        help="the document of these bytes instead (unidentified too); its first 8 or more "
+        "hex digits do when no other document starts so",
     )
     show = which.add_parser(
         "show",

@@ -134,7 +134,7 @@ def run_results_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.sha is not None:
         if args.agency is not None or args.version is not None:
             return _usage("results show: AGENCY YEAR [--version N], or --sha SHA256 alone")
-        print(dumps(served_document(found, args.sha.lower()), pretty=True))
+        print(dumps(served_document(found, found.sha_of(args.sha)), pretty=True))
         return ExitCode.ok
     if args.agency is None or args.year is None:
         return _usage("results show: AGENCY YEAR [--version N], or --sha SHA256")
@@ -150,7 +150,7 @@ def run_results_history(args: argparse.Namespace, settings: Settings) -> int:
     if args.sha is not None:
         if args.agency is not None:
             return _usage("results history: AGENCY YEAR, or --sha SHA256 alone")
-        versions = found.record(args.sha.lower())
+        versions = found.record(found.sha_of(args.sha))
     elif args.agency is None or args.year is None:
         return _usage("results history: AGENCY YEAR, or --sha SHA256")
     else:
