@@ -8,6 +8,7 @@ person to look at.  The forms are also tried over plain HTTP the way an attacker
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import shutil
@@ -31,9 +32,10 @@ from live import (
     wait_until,
 )
 from paths import DEVSET, ROOT
+from test_synthetic_inputs import write_docx, write_html
 
 from bench.paper import Sheet
-from bench.render import report_blocks
+from bench.render import grid, report_blocks, title_lines
 from bench.variants import ACTIVE_WIDTHS, APPLICATION_WIDTHS, REVIEW_WIDTHS
 from worker import store as stores
 from worker.corrections import correct
@@ -48,6 +50,13 @@ MISPRINTED = "武汉市统计局"
 """Its 2022 report prints 23 applications from natural persons where the row sums to 18."""
 USER, PASSWORD = "王五", "a desk password of his own"
 CELL = "applications/new_received/natural_person"
+CELL_LABEL = "一、本年新收政府信息公开申请数量 · 自然人"
+"""CELL as the form prints its row and column."""
+EXCERPT = "摘录-未识别.txt"
+"""A text excerpt of dev-05's tables, with no title: its year is not read."""
+WEB_PAGE, WORD_FILE = "南京市卫生健康委员会-2019.htm", "郑州市二七区市场监督管理局-2020.docx"
+MARKUP = "<script>window.pwned=1</script>"
+"""Text of the saved web page that reads like markup."""
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/setup)"
@@ -87,6 +96,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, hooks: Receiver) -> Iterator[
         yearly["applications"]["new_received"]["total"] += year - 2021
         uploads.append((f"{AGENCY}-{year}.pdf", report_pdf(yearly)))
     uploads.append((f"{MISPRINTED}-2022.pdf", report_pdf(misprinted(truth))))
+    uploads += text_originals(tmp_path_factory.mktemp("texts"))
     for name, data in uploads:
         answer = api.upload(name, data)
         assert answer.status_code == 202, answer.text
@@ -94,6 +104,34 @@ def desk(tmp_path_factory: pytest.TempPathFactory, hooks: Receiver) -> Iterator[
     add_user(api, USER, PASSWORD)
     yield api
     api.stop()
+
+
+def text_originals(folder: Path) -> list[tuple[str, bytes]]:
+    """A text excerpt without a title (unidentified), a saved web page with a line of text
+    that reads like markup, and a Word .docx: originals that have no page images."""
+    excerpt = devset_truth("dev-05")
+    lines = []
+    for block in report_blocks(excerpt, yuan=False)[len(title_lines(excerpt)) :]:
+        rows = [block] if isinstance(block, str) else ["  ".join(row) for row in grid(block)]
+        lines += rows
+    page, word = folder / WEB_PAGE, folder / WORD_FILE
+    write_html(page, devset_truth("dev-03"), layout_table=False)
+    marked = html.escape(MARKUP).encode("gbk")
+    page.write_bytes(
+        page.read_bytes().replace(
+            b'<div class="content">', b'<div class="content"><p>' + marked + b"</p>"
+        )
+    )
+    write_docx(word, devset_truth("dev-06"))
+    return [
+        (EXCERPT, "\n".join(lines).encode("utf-8")),
+        (WEB_PAGE, page.read_bytes()),
+        (WORD_FILE, word.read_bytes()),
+    ]
+
+
+def devset_truth(name: str) -> dict[str, Any]:
+    return json.loads((DEVSET / f"{name}.truth.json").read_text(encoding="utf-8"))
 
 
 def misprinted(truth: dict[str, Any]) -> dict[str, Any]:
@@ -159,15 +197,15 @@ def test_a_reviewer_logs_in_and_finds_the_work_first(page: Any) -> None:
     assert sections == ["需核对", "完整", "已审核", "片段", "未识别机关或年度的文件"]
     work = page.locator("section.listing").first
     assert work.get_by_text("青岛市水务局").count() == 1
-    row = work.locator("tr", has=page.get_by_role("link", name=MISPRINTED))
+    row = work.locator("tr", has=page.get_by_role("link", name=MISPRINTED, exact=True))
     assert row.locator("td").nth(2).inner_text() == "2021"  # the form's edition
     counts = page.locator(".counts li").all_inner_texts()
-    assert [" ".join(count.split()) for count in counts[:2]] == ["需核对 2", "完整 3"]
+    assert [" ".join(count.split()) for count in counts[:2]] == ["需核对 2", "完整 5"]
 
 
 def test_a_flagged_cell_shows_its_box_on_the_page(page: Any) -> None:
     log_in(page)
-    page.get_by_role("link", name="青岛市水务局").click()
+    page.get_by_role("link", name="青岛市水务局", exact=True).click()
     page.wait_for_load_state("networkidle")
     shot(page, "03-report")
     flagged = page.locator("td.cell.null_warned")
@@ -192,18 +230,23 @@ def test_a_user_corrects_a_flagged_cell_and_marks_the_report_reviewed(page: Any)
     assert page.locator("header .who").inner_text() == USER
     work = page.locator("section.listing").first
     assert work.locator("h2").inner_text().startswith("需核对")
-    work.get_by_role("link", name=MISPRINTED).click()
+    work.get_by_role("link", name=MISPRINTED, exact=True).click()
     page.wait_for_load_state("networkidle")
     report = page.url
     assert page.locator(".meta .revision").inner_text() == "1"
     cell = page.locator(f'td.cell[data-path="{CELL}"]')
     assert "broken" in (cell.get_attribute("class") or "")  # its row does not sum
-    assert page.locator("ul.checks:not(.all)", has_text=CELL).count() == 1
+    broken = page.locator(f'ul.checks:not(.all) a[data-path="{CELL}"]')
+    assert broken.count() == 2  # in rule 1 (its row) and rule 2 (its column)
+    assert broken.first.inner_text() == CELL_LABEL  # named as printed, the path on hover
+    assert broken.first.get_attribute("title") == CELL
+    assert "规则1：每行总计 = 六类申请人之和" in page.locator("ul.checks:not(.all)").inner_text()
     cell.click()
     box = page.locator(f'.box.selected[data-path="{CELL}"]')
     assert box.count() == 1 and box.is_visible()
     form = page.locator("form#correction")
-    assert form.is_visible() and form.locator(".path").inner_text() == CELL
+    assert form.is_visible() and form.locator(".path").inner_text() == CELL_LABEL
+    assert form.locator(".path").get_attribute("title") == CELL
     assert form.locator('input[name="value"]').input_value() == "23"
     shot(page, "06-correcting")
     form.locator('input[name="value"]').fill("18")
@@ -214,12 +257,17 @@ def test_a_user_corrects_a_flagged_cell_and_marks_the_report_reviewed(page: Any)
     assert page.locator(".meta .revision").inner_text() == "2"
     assert page.locator(".meta .origin").inner_text() == "人工更正"
     assert "corrected" in (cell.get_attribute("class") or "") and cell.inner_text() == "18"
-    assert page.locator("ul.checks:not(.all)", has_text=CELL).count() == 0  # checked again
-    assert page.locator("ul.checks.all li.ok", has_text="new_received: total 23 = 23").count() == 1
+    assert page.locator(f'ul.checks:not(.all) a[data-path="{CELL}"]').count() == 0  # again
+    checks = page.locator("ul.checks.all li.ok", has_text=f"{CELL_LABEL[:-6]}：总计 23 = 23")
+    assert checks.count() == 1 and "sum of" not in page.locator("ul.checks.all").first.inner_text()
+    assert page.locator("h3.rule", has_text="规则1：每行总计 = 六类申请人之和").count() == 1
     audit = page.locator("table.audit tbody tr")
     assert audit.count() == 1
     entry = audit.first.inner_text()
-    assert CELL in entry and "23 → 18" in entry and USER in entry and "印刷错误" in entry
+    assert CELL_LABEL in entry and "23 → 18" in entry and USER in entry and "印刷错误" in entry
+    assert audit.first.locator("a").get_attribute("title") == CELL
+    page.locator("h3.rule").first.scroll_into_view_if_needed()
+    shot(page, "15-checks")
     shot(page, "07-corrected")
     audit.first.scroll_into_view_if_needed()
     shot(page, "08-audit")
@@ -231,7 +279,7 @@ def test_a_user_corrects_a_flagged_cell_and_marks_the_report_reviewed(page: Any)
     shot(page, "09-reviewed")
     page.goto("/desk")
     reviewed = page.locator("section.listing", has=page.locator("h2", has_text="已审核"))
-    assert reviewed.get_by_role("link", name=MISPRINTED).count() == 1
+    assert reviewed.get_by_role("link", name=MISPRINTED, exact=True).count() == 1
 
 
 def test_the_agency_page_shows_three_years_and_their_change(page: Any) -> None:
@@ -267,7 +315,7 @@ def test_the_versions_of_a_report_and_an_earlier_one_opened_read_only(
     assert "current" in (second.get_attribute("class") or "") and "当前" in second.inner_text()
     assert second.locator(".origin").inner_text() == "人工更正"
     assert second.locator(".by").inner_text() == USER
-    assert f"{path} {before} → {before + 1}" in " ".join(
+    assert f"规章 · 本年制发件数 {before} → {before + 1}" in " ".join(
         second.locator(".diff").inner_text().split()
     )
     assert first.locator(".origin").inner_text() == "解析" and "首个版本" in first.inner_text()
@@ -292,11 +340,144 @@ def test_the_versions_of_a_report_and_an_earlier_one_opened_read_only(
     assert page.locator(".meta .revision").inner_text() == "2"
 
 
+def test_an_unidentified_text_excerpt_opens_by_its_name_and_gets_its_agency_and_year(
+    page: Any, desk: LiveApi
+) -> None:
+    log_in(page, USER, PASSWORD)
+    unidentified = page.locator("section.listing", has=page.locator("h2", has_text="未识别"))
+    unidentified.get_by_role("link", name=EXCERPT).click()  # the file's name is the link
+    page.wait_for_load_state("networkidle")
+    original = page.locator("article.original-text")
+    assert original.count() == 1 and original.is_visible()
+    assert page.locator(".page img, .box").count() == 0  # no page images, no boxes
+    assert original.locator("table.original-table").first.is_visible()
+    assert "一、本年新收政府信息公开申请数量" in original.inner_text()
+    shot(page, "13-text-original")
+    form = page.locator("form#correction")
+    for path, label, value in (
+        ("agency", "机关名称", "岳麓区应急管理局"),
+        ("year", "年度", "2022"),
+    ):
+        page.locator(f'td.cell[data-path="{path}"]').click()
+        assert form.locator(".path").inner_text() == label
+        form.locator('input[name="value"]').fill(value)
+        form.locator('button[type="submit"]').click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator(f'td.cell[data-path="{path}"]').get_attribute("data-value") == value
+    assert page.locator("h1").inner_text() == "岳麓区应急管理局 · 2022"
+    assert page.locator("article.original-text").count() == 1  # still beside its tables
+    shot(page, "14-text-original-named")
+    stored = stores.of(load(desk.env)).version("岳麓区应急管理局", 2022)
+    assert (stored.filename, stored.origin, stored.revision) == (EXCERPT, "corrected", 3)
+
+
+def test_a_missing_document_is_a_page_of_the_desk(page: Any) -> None:
+    log_in(page)
+    answer = page.goto("/desk/documents/" + "0" * 64)
+    assert answer is not None and answer.status == 404
+    assert page.locator("h1").inner_text() == "页面不存在"
+    assert page.locator("header .who").inner_text() == "张三"  # the desk's own layout
+    shot(page, "16-not-found")
+    page.get_by_role("link", name="返回待办").click()
+    page.wait_for_url("**/desk")
+
+
 def test_the_english_switch(page: Any) -> None:
     log_in(page)
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/desk")
     assert page.locator("nav").inner_text().startswith("Inbox")
+
+
+def by_name(desk: LiveApi, filename: str) -> str:
+    """The SHA-256 of the stored document uploaded under `filename`."""
+    (found,) = [i for i in stores.of(load(desk.env)).listing() if i.filename == filename]
+    return found.sha256
+
+
+def test_text_web_page_and_word_originals_open_as_their_text(desk: LiveApi) -> None:
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        for name, words in (
+            (EXCERPT, "二、上年结转政府信息公开申请数量"),
+            (WEB_PAGE, "南京市卫生健康委员会"),
+            (WORD_FILE, "郑州市二七区市场监督管理局"),
+        ):
+            sha = by_name(desk, name)
+            answer = client.get(f"/desk/documents/{sha}")
+            assert answer.status_code == 200, (name, answer.text[:300])
+            assert answer.headers["content-type"].startswith("text/html")
+            shown = re.search(r'<section class="pages".*?</section>', answer.text, re.S)
+            assert shown is not None and 'class="original-text"' in shown.group(0)
+            assert words in shown.group(0) and '<table class="original-table">' in shown.group(0)
+            assert "/pages/" not in answer.text and 'class="box' not in answer.text
+            assert 'id="correction"' in answer.text  # it can be corrected
+            assert client.get(f"/desk/documents/{sha}/pages/1").status_code == 404
+        page = client.get(f"/desk/documents/{by_name(desk, WEB_PAGE)}").text
+        assert html.escape(MARKUP, quote=False) in page and MARKUP not in page  # as text
+        scan = client.get(f"/desk/documents/{scan_sha(desk)}").text  # a scan keeps its images
+        assert f"/desk/documents/{scan_sha(desk)}/pages/1" in scan and "original-text" not in scan
+
+
+def test_every_list_links_each_document_by_its_file_name(desk: LiveApi) -> None:
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        inbox = client.get("/desk").text
+        for item in stores.of(load(desk.env)).listing():
+            link = f'<a href="/desk/documents/{item.sha256}">{html.escape(item.filename)}</a>'
+            assert link in inbox, item.filename
+        agency = client.get("/desk/agency", params={"name": AGENCY}).text
+        sha = stores.of(load(desk.env)).version(AGENCY, 2022).sha256
+        assert f'<a href="/desk/documents/{sha}">2022</a>' in agency
+
+
+def test_a_missing_desk_page_is_a_page_and_the_apis_errors_stay_json(desk: LiveApi) -> None:
+    sha = scan_sha(desk)
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        for address, status in (
+            ("/desk/documents/" + "0" * 64, 404),
+            (f"/desk/documents/{sha}/revisions/999", 404),
+            (f"/desk/documents/{sha}/pages/999", 404),
+            ("/desk/agency?name=无此机关", 404),
+            ("/desk/no-such-page", 404),
+            ("/login/no-such-page", 404),
+            ("/desk/documents/not-a-sha256", 422),
+        ):
+            answer = client.get(address)
+            assert answer.status_code == status, address
+            assert answer.headers["content-type"].startswith("text/html"), address
+            assert '<header class="bar">' in answer.text and 'href="/desk"' in answer.text
+            title = "页面不存在" if status == 404 else "地址有误"
+            assert f"<h1>{title}</h1>" in answer.text and '"error"' not in answer.text
+        client.cookies.set("gongkai_lang", "en")
+        assert "<h1>No such page</h1>" in client.get("/desk/documents/" + "0" * 64).text
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    for address in ("/documents/" + "0" * 64, "/no-such-page"):
+        answer = httpx.get(desk.url + address, headers=headers)
+        assert answer.status_code == 404 and answer.json()["error"] == "not_found", address
+    invalid = httpx.get(desk.url + "/reports?limit=-1", headers=headers)
+    assert invalid.status_code == 422 and invalid.json()["error"] == "invalid_request"
+
+
+def test_the_english_interface_names_values_by_their_paths(desk: LiveApi) -> None:
+    sha = stores.of(load(desk.env)).version(MISPRINTED, 2022).sha256
+    client = logged_in(desk)
+    assert client is not None
+    with closing(client):
+        chinese = client.get(f"/desk/documents/{sha}").text
+        client.cookies.set("gongkai_lang", "en")
+        english = client.get(f"/desk/documents/{sha}").text
+    shown = strip_tags(chinese)  # the English detail stays on hover (a title), not in the text
+    assert "sum of the six applicant columns" not in shown and "六类申请人之和" in shown
+    assert 'title="rule1: new_received: total 23' in chinese
+    assert "Rule 1: each row&#39;s total = the six applicant columns" in english
+    assert re.search(r"new_received: total 23 [=≠] \d+ = sum of the six applicant columns", english)
+    assert f'title="{CELL}">{CELL_LABEL}</a>' in chinese
+    assert f'title="{CELL}">{CELL}</a>' in english
 
 
 # ---------------------------------------------------------------- security, over plain HTTP
@@ -352,7 +533,7 @@ def test_an_agency_named_like_markup_is_shown_as_text(page: Any, desk: LiveApi) 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     log_in(page)
-    link = page.get_by_role("link", name="<script>window.pwned=1</script><b>局</b>")
+    link = page.get_by_role("link", name="<script>window.pwned=1</script><b>局</b>", exact=True)
     assert link.count() == 1
     link.click()
     page.wait_for_load_state("networkidle")
@@ -449,19 +630,39 @@ def test_a_correction_the_contract_does_not_allow_comes_back_with_its_reason(
     with closing(client):
         fields = form_fields(client, sha)
         action = f"/desk/documents/{sha}/corrections"
-        for path, value, reason in [
-            ("source/sha256", "0" * 64, "is not a value of the report that can be corrected"),
-            ("review/status", "reviewed", "is not a value of the report that can be corrected"),
-            ("active_disclosure/regulations/issued", "-1", "is not allowed there"),
-            ("active_disclosure/regulations/issued", "1.5", "is not allowed there"),
-            ("year", "<img src=x onerror=alert(1)>", "is not a number"),
-            ("", "", "is not a value of the report that can be corrected"),
-            ("agency", "局" * 401, "a value has at most 400 characters"),
+        for path, value, reason, english in [
+            ("source/sha256", "0" * 64, "不是报告中可以更正的值", "that can be corrected"),
+            ("review/status", "reviewed", "不是报告中可以更正的值", "that can be corrected"),
+            (
+                "active_disclosure/regulations/issued",
+                "-1",
+                "规章 · 本年制发件数：此处不能填「-1」（不能小于 0）",
+                "is not allowed there",
+            ),
+            (
+                "active_disclosure/regulations/issued",
+                "1.5",
+                "此处不能填「1.5」（须为整数）",
+                "is not allowed there",
+            ),
+            (
+                "year",
+                "<img src=x onerror=alert(1)>",
+                "年度：「&lt;img src=x onerror=alert(1)&gt;」不是数字",
+                "is not a number",
+            ),
+            ("", "", "请先选择要更正的单元格", "that can be corrected"),
+            ("agency", "局" * 401, "新值最多 400 个字符", "a value has at most 400 characters"),
         ]:
             answer = client.post(action, data={**fields, "path": path, "value": value})
             assert answer.status_code == 400, (path, value, answer.text[:300])
             alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
             assert alert is not None and reason in alert.group(1), (path, value)
+            client.cookies.set("gongkai_lang", "en")
+            answer = client.post(action, data={**fields, "path": path, "value": value})
+            alert = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+            assert alert is not None and english in alert.group(1), (path, value)
+            client.cookies.delete("gongkai_lang")
             opened = re.search(r'<form id="correction"[^>]*>', answer.text)
             assert opened is not None and " hidden" not in opened.group(0)
             assert "<img src=x" not in answer.text  # the value is shown as text
@@ -535,7 +736,7 @@ def test_a_conflict_after_reprocessing_is_shown_and_settled_at_the_desk(
         assert "<b>4</b>" in listed.group(0) and "<b>5</b>" in listed.group(0)
         fields = form_fields(client, sha)
         refused = client.post(f"/desk/documents/{sha}/reviewed", data=fields)
-        assert refused.status_code == 400 and "settle the conflicts first" in refused.text
+        assert refused.status_code == 400 and "请先处理更正冲突" in refused.text
         kept = client.post(
             f"/desk/documents/{sha}/corrections",
             data={**fields, "path": path, "value": "4", "note": "保留审核值"},
@@ -581,7 +782,7 @@ def test_an_unidentified_document_gets_its_agency_and_year_at_the_desk(desk: Liv
         assert f'href="/desk/documents/{sha}/revisions/1"' in page
         older = client.get(f"/desk/documents/{sha}/revisions/2")  # unidentified, read only
         assert older.status_code == 200 and 'class="older"' in older.text
-        assert "agency — → 某某区局" in " ".join(strip_tags(older.text).split())
+        assert "机关名称 — → 某某区局" in " ".join(strip_tags(older.text).split())
     found = store.document(sha)
     assert (found.agency, found.year, found.version, found.revision) == ("某某区局", 2024, 1, 3)
     assert [entry["path"] for entry in store.report_by_sha(sha)["corrections"]] == [
@@ -651,7 +852,7 @@ def test_the_versions_list_and_an_earlier_version_show_values_as_text(desk: Live
             assert "<img src=x" not in page and "<b>x</b>" not in page
             assert "&lt;img src=x onerror=alert(1)&gt;局" in page  # the old agency, as text
         moved = client.get(f"/desk/documents/{sha}").text
-        assert "agency &lt;img src=x onerror=alert(1)&gt;局 → 某局" in " ".join(
+        assert "机关名称 &lt;img src=x onerror=alert(1)&gt;局 → 某局" in " ".join(
             strip_tags(moved).split()
         )
         assert "&lt;b&gt;x&lt;/b&gt;" in moved

@@ -1,19 +1,24 @@
 """The review desk's pure parts: sessions, users' password hashes, the tables as printed with
 their flags and conflicts, the figures over the years, failed logins counted, a report's
-versions."""
+versions, text originals as read, values, checks and refusals in Chinese."""
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import DEVSET, PINGTAN
 
+from extract.options import DEFAULTS
+from schemas.rules import check_previous_year, check_rules
 from worker import db, users
-from worker.corrections import conflicts
-from worker.desk import history, sheet, years
+from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
+from worker.desk import history, pages, sheet, words, years
 from worker.desk.session import Keys
 from worker.desk.throttle import Throttle
 from worker.store import Stored
@@ -386,3 +391,155 @@ def test_an_unidentified_records_revisions_are_its_versions() -> None:
     )
     assert [(c.path, c.old, c.new) for c in found[1].changes] == [("agency", None, "某某局")]
     assert found[1].who == "甲" and found[0].link.endswith("/revisions/1")
+
+
+# ---------------------------------------------------------------- originals that are text
+
+
+def test_only_pdfs_and_images_are_shown_as_page_images(tmp_path: Path) -> None:
+    page = tmp_path / "excerpt.htm"  # a web page saved under any name: told by its bytes
+    page.write_text("<html><body><p>报告</p></body></html>", encoding="utf-8")
+    pdf_named_txt = tmp_path / "report.txt"
+    pdf_named_txt.write_bytes((DEVSET / "dev-01.pdf").read_bytes())
+    assert pages.paged(DEVSET / "dev-01.pdf") and pages.paged(DEVSET / "dev-14.png")
+    assert pages.paged(pdf_named_txt)
+    assert not pages.paged(PINGTAN) and not pages.paged(page)
+
+
+def test_a_text_original_is_shown_as_its_reader_reads_it(tmp_path: Path) -> None:
+    page = tmp_path / "page.htm"
+    page.write_text(
+        "<html><body><p>&lt;script&gt;x()&lt;/script&gt; 某局</p>"
+        "<table><tr><td>自然人</td><td>3</td></tr><tr><td>总计</td><td>4</td></tr></table>"
+        "<p>完</p></body></html>",
+        encoding="utf-8",
+    )
+    found = pages.original_text(page, "1" * 64, DEFAULTS)
+    assert found.error is None and not found.cut
+    (shown,) = found.pages
+    assert [(block.table, block.rows) for block in shown.blocks] == [
+        (False, (("<script>x()</script> 某局",),)),  # the text as read: escaped by the page
+        (True, (("自然人", "3"), ("总计", "4"))),
+        (False, (("完",),)),
+    ]
+    text = pages.original_text(PINGTAN, "2" * 64, DEFAULTS)
+    assert not text.cut and "平潭综合实验区" in str(text.pages)
+
+
+def test_a_long_text_original_is_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "MAX_TEXT_CHARACTERS", 1000)
+    found = pages.original_text(PINGTAN, "3" * 64, DEFAULTS)
+    shown = sum(len(cell) for p in found.pages for b in p.blocks for r in b.rows for cell in r)
+    assert found.cut and 0 < shown <= 1000
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"  \n")
+    unread = pages.original_text(empty, "4" * 64, DEFAULTS)
+    assert unread.pages == () and unread.error == "empty file"
+
+
+# ---------------------------------------------------------------- in Chinese, with labels
+
+
+def test_a_value_is_named_by_the_labels_the_form_prints() -> None:
+    path = "applications/new_received/natural_person"
+    assert words.place(path, "zh") == "一、本年新收政府信息公开申请数量 · 自然人"
+    assert words.place("reviews_and_lawsuits/litigation_direct/upheld", "zh") == (
+        "行政诉讼 · 未经复议直接起诉 · 结果维持"
+    )
+    assert words.place("active_disclosure/regulations/issued", "zh") == "规章 · 本年制发件数"
+    assert (words.place("agency", "zh"), words.place("year", "zh")) == ("机关名称", "年度")
+    assert words.place(path, "en") == path and words.place("agency", "en") == "agency"
+    assert words.place("not/a/path", "zh") == "not/a/path"
+
+
+def every_kind_of_check() -> list[dict[str, Any]]:
+    """Checks of all five rules, holding, broken and not evaluated, and the format's."""
+    truth = json.loads((DEVSET / "dev-01.truth.json").read_text(encoding="utf-8"))
+    broken = copy.deepcopy(truth)
+    broken["applications"]["new_received"]["natural_person"] += 5
+    broken["applications"]["granted"]["total"] = None
+    last = copy.deepcopy(truth)
+    last["year"] = truth["year"] - 1
+    return [
+        *check_rules(truth),
+        *check_rules(broken),
+        *check_previous_year(truth, last),
+        *check_rules({"edition": "2021"}),
+        *check_rules({"edition": "pre2019"}),
+    ]
+
+
+def test_every_rule_is_described_in_chinese_and_english() -> None:
+    checks = every_kind_of_check()
+    assert {check["rule"] for check in checks} == set(words.RULES)
+    for rule, (zh, en) in words.RULES.items():
+        assert words.rule(rule, "zh") == zh and words.rule(rule, "en") == en
+        assert not re.search(r"[a-z]{2}", zh) and re.search(r"[\u4e00-\u9fff]", zh), rule
+        assert not re.search(r"[\u4e00-\u9fff]", en), rule
+
+
+def test_a_checks_detail_is_told_in_chinese_with_its_numbers() -> None:
+    checks = every_kind_of_check()
+    for check in checks:
+        zh = words.check_text(check, "zh")
+        assert not re.search(r"[A-Za-z]", zh), (check, zh)  # no key, no English word left
+        numbers = iter(re.findall(r"\d+", zh))  # every number of the check, in its order
+        assert all(number in numbers for number in re.findall(r"\d+", check["detail"])), zh
+        assert words.check_text(check, "en") == check["detail"]
+    first = words.check_text(checks[0], "zh")
+    assert first == "一、本年新收政府信息公开申请数量：总计 23 = 23 = 六类申请人之和"
+    broken = [c for c in checks if c["ok"] is False and c["rule"] == "rule1"]
+    assert words.check_text(broken[0], "zh").startswith(
+        "一、本年新收政府信息公开申请数量：总计 23 ≠ 28 = 六类申请人之和"
+    )
+    blank = [c for c in checks if c["ok"] is None and c["rule"] == "rule3"]
+    assert words.check_text(blank[0], "zh") == "未核验：1 处含空白单元格（总计）"
+    absent = [c for c in checks if c["ok"] is None and "absent" in c["detail"]]
+    assert words.check_text(absent[0], "zh") == "未核验：报告中没有「依申请公开」表"
+    carried = [c for c in checks if c["rule"] == "rule5"]
+    assert words.check_text(carried[0], "zh") == (
+        "自然人：二、上年结转政府信息公开申请数量 1 = 2020 年结转下年度 1"
+    )
+
+
+def parsed_report() -> dict[str, Any]:
+    truth = json.loads((DEVSET / "dev-01.truth.json").read_text(encoding="utf-8"))
+    return {**truth, "review": {"status": "complete", "reasons": []}, "corrections": []}
+
+
+def test_a_refused_correction_says_why_in_chinese() -> None:
+    found = parsed_report()
+    cell = "applications/granted/total"
+    expected = {
+        (cell, "abc"): "三（一）予以公开 · 总计：「abc」不是数字",
+        ("year", "it's"): "年度：「it's」不是数字",
+        (cell, "-1"): "三（一）予以公开 · 总计：此处不能填「-1」（不能小于 0）",
+        (cell, "1.5"): "三（一）予以公开 · 总计：此处不能填「1.5」（须为整数）",
+        ("source/sha256", "0"): "「source/sha256」不是报告中可以更正的值",
+        ("", ""): "请先选择要更正的单元格",
+        ("agency", "局" * 401): "新值最多 400 个字符，说明最多 1000 个字符",
+    }
+    for (path, value), told in expected.items():
+        with pytest.raises(InvalidCorrection) as refused:
+            correct(found, path, value, "张三")
+        assert words.refusal(refused.value.message, "zh") == told, refused.value.message
+        assert words.refusal(refused.value.message, "en") == refused.value.message
+    found["corrections"] = [
+        {"path": path, "old": 1, "new": 2, "who": "张三", "when": "", "parsed": 3}
+        for path in ("year", cell)
+    ]
+    with pytest.raises(InvalidCorrection) as refused:
+        mark_reviewed(found, "张三")
+    assert words.refusal(refused.value.message, "zh") == (
+        "请先处理更正冲突（重新更正 年度、三（一）予以公开 · 总计）"
+    )
+    assert words.refusal("something else", "zh") == "something else"
+
+
+def test_the_devset_readme_links_to_files_that_exist() -> None:
+    readme = DEVSET / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#]+)\)", text) + re.findall(r"`(\.\./[^`]+)`", text)
+    assert "../../../docs/report-fields.md" in links
+    for link in links:
+        assert (readme.parent / link).exists(), link

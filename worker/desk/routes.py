@@ -25,7 +25,7 @@ from worker import crossyear, db, events
 from worker.api.services import Services, wired
 from worker.corrections import InvalidCorrection, conflicts, correct, mark_reviewed
 from worker.desk import history, sheet, words, years
-from worker.desk.pages import PageImage, page_image
+from worker.desk.pages import PageImage, original_text, page_image, paged
 from worker.desk.session import COOKIE, LIFETIME, Keys, Session
 from worker.desk.throttle import Throttle
 from worker.errors import NotFound, StoreConflict
@@ -97,10 +97,22 @@ def render(request: Request, template: str, who: Session | None, **context: Any)
             "csrf": keys(request).csrf(who) if who else "",
             "lang": lang,
             "t": lambda key: words.word(key, lang),
+            "place": lambda path: words.place(path, lang),
+            "rule": lambda rule: words.rule(rule, lang),
+            "check_text": lambda check: words.check_text(check, lang),
             "quote": quote,
             **context,
         },
     )
+
+
+def problem_page(request: Request, problem: str, status: int) -> Response:
+    """A desk address with nothing behind it (404) or a malformed one (422), as a page in
+    the desk's layout: what went wrong and the way back to the inbox."""
+    who = keys(request).read(request.cookies.get(COOKIE))
+    page = render(request, "error.html", who, problem=problem, address=request.url.path)
+    page.status_code = status
+    return page
 
 
 # ---------------------------------------------------------------- logging in
@@ -354,7 +366,8 @@ def _refused(
     not allow (400), or a report that changed meanwhile (409)."""
     lang = language(request)
     if isinstance(exc, InvalidCorrection):
-        return _report_page(request, who, services, sha256, 400, exc.message, form)
+        why = words.refusal(exc.message, lang)
+        return _report_page(request, who, services, sha256, 400, why, form)
     why = words.word("busy" if isinstance(exc, StoreConflict) else "stale", lang)
     return _report_page(request, who, services, sha256, 409, why, form)
 
@@ -379,10 +392,15 @@ def _report_page(
         report = history.report_of(services.store, older)
     versions = history.versions(services.store, current, stored)
     original = services.settings.data_dir / stored.original
+    found = original.is_file()
     sizes: list[tuple[int, tuple[float, float] | None]] = []
-    for number in range(1, (stored.pages or 1) + 1):
-        picture = _picture(services, stored, number) if original.is_file() else None
-        sizes.append((number, None if picture is None else (picture.width, picture.height)))
+    text = None
+    if found and not paged(original):  # a text file, a web page, markdown, a .docx
+        text = original_text(original, stored.sha256, services.settings.read_options())
+    else:
+        for number in range(1, (stored.pages or 1) + 1):
+            picture = _picture(services, stored, number) if found else None
+            sizes.append((number, None if picture is None else (picture.width, picture.height)))
     identity, tables = sheet.identity(report), sheet.tables(report)
     page = render(
         request,
@@ -396,7 +414,8 @@ def _report_page(
         broken=sheet.broken_checks(report),
         conflicts=conflicts(report),
         pages=sizes,
-        original=original.is_file(),
+        text=text,
+        original=found,
         versions=versions,
         shown=next((entry for entry in versions if entry.viewed), None),
         readonly=older is not None,
@@ -419,7 +438,7 @@ def page_picture(
     (the boxes are placed by percentages of it)."""
     stored = services.store.document(sha256)
     original = services.settings.data_dir / stored.original
-    if not original.is_file() or not 1 <= number <= (stored.pages or 1):
+    if not original.is_file() or not 1 <= number <= (stored.pages or 1) or not paged(original):
         raise NotFound(f"no page {number} of {sha256}")
     picture = _picture(services, stored, number)
     return FileResponse(
@@ -456,7 +475,10 @@ def agency_view(
         if item.year is not None
     }
     found = years.figures(reports)
-    return render(request, "agency.html", who, name=name, years=found, chart=years.chart(found))
+    links = {item.year: f"/desk/documents/{item.sha256}" for item in stored}
+    return render(
+        request, "agency.html", who, name=name, years=found, chart=years.chart(found), links=links
+    )
 
 
 def _local(target: str) -> str:

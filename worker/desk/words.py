@@ -1,9 +1,21 @@
 """The desk's words in Chinese (the default) and English: one table, looked up by key.
 
 A missing English word falls back to the Chinese one, so a new key never shows a blank.
+Beside the table: where a value stands (`place`: a cell's printed row and column labels
+in Chinese, its path in English), the consistency rules and their checks in either
+language (`RULES`, `check_text`), and why a correction was refused (`refusal`), read from
+the English messages of `worker.corrections` by their kind.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+from schemas import catalogue
+from schemas.fields import catalogue as fields
 
 LANGUAGES = ("zh", "en")
 COOKIE = "gongkai_lang"
@@ -109,6 +121,23 @@ WORDS: dict[str, tuple[str, str]] = {
     "corrected": ("已人工更正", "Corrected by a reviewer"),
     "select_cell": ("点击单元格可在原文中定位", "Click a cell to find it on the page"),
     "original_missing": ("原文件不在存储中", "The original file is not in the store"),
+    "not_found": ("页面不存在", "No such page"),
+    "not_found_hint": (
+        "没有这份文件、这个版本或这个页面，请核对地址。",
+        "There is no such document, version or page: the address may be wrong.",
+    ),
+    "bad_address": ("地址有误", "A wrong address"),
+    "bad_address_hint": (
+        "地址中的参数不符合要求（例如文件编号应为 64 位十六进制数）。",
+        "A part of the address is not valid (a document is named by 64 hexadecimal digits).",
+    ),
+    "back_to_inbox": ("返回待办", "Back to the inbox"),
+    "original_text": (
+        "原文为文本文件（网页、Word 文档等），以下为读出的文字，单元格无法在原文中定位",
+        "The original is a text file (a web page, a Word document…): its text as read, no boxes",
+    ),
+    "original_unreadable": ("原文无法读取", "The original cannot be read"),
+    "original_cut": ("原文较长，仅显示开头部分", "The original is long: only its start is shown"),
 }
 
 
@@ -116,3 +145,175 @@ def word(key: str, language: str) -> str:
     """`key` in `language` (zh or en); the key itself when it has no entry."""
     zh, en = WORDS.get(key, (key, key))
     return en if language == "en" and en else zh
+
+
+# ---------------------------------------------------------------- where a value stands
+
+PLACES: dict[str, str] = {
+    "agency": "机关名称",
+    "year": "年度",
+    "edition": "表格版本",
+    "review/status": "审核状态",
+}
+"""The values outside the three tables a correction or a change can name."""
+
+
+@cache
+def _cell_places() -> dict[str, str]:
+    """Each table cell's path and its printed row and column labels: 规章 · 本年制发件数."""
+    return {field.path: f"{field.labels[1]} · {field.labels[2]}" for field in fields()}
+
+
+def place(path: str, language: str) -> str:
+    """Where a value stands, for a person: in Chinese the labels the form prints (机关名称,
+    三（一）予以公开 · 自然人), in English its path; the path when it is nothing known."""
+    if language == "en":
+        return path
+    return PLACES.get(path) or _cell_places().get(path) or path
+
+
+# ---------------------------------------------------------------- the rules and their checks
+
+RULES: dict[str, tuple[str, str]] = {
+    "rule1": (
+        "规则1：每行总计 = 六类申请人之和",
+        "Rule 1: each row's total = the six applicant columns",
+    ),
+    "rule2": (
+        "规则2：每列 本年新收 + 上年结转 = 办理结果总计 + 结转下年度",
+        "Rule 2: each column, received + carried over = processed + carried forward",
+    ),
+    "rule3": (
+        "规则3：每列 办理结果总计 = 各项办理结果之和",
+        "Rule 3: each column, total processed = the result rows",
+    ),
+    "rule4": (
+        "规则4：复议、诉讼每组 总计 = 维持 + 纠正 + 其他结果 + 尚未审结",
+        "Rule 4: each review or lawsuit group, total = upheld + corrected + other + pending",
+    ),
+    "rule5": (
+        "规则5：每列 上年结转 = 上年报告的结转下年度",
+        "Rule 5: each column, carried over = last year's carried forward",
+    ),
+    "format": ("报告格式", "Report format"),
+}
+"""The consistency rules of `schemas/rules.py`, by id, in Chinese and English."""
+
+
+def rule(rule_id: str, language: str) -> str:
+    zh, en = RULES.get(rule_id, (rule_id, rule_id))
+    return en if language == "en" else zh
+
+
+_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"^pre-2019 report format is not supported$", "不支持 2019 年以前的报告格式"),
+        (r"^not evaluated: (\w+) table absent$", "未核验：报告中没有「\\1」表"),
+        (
+            r"^not evaluated: (\d+) instances? ha(?:s|ve) blank cells \((.*)\)$",
+            "未核验：\\1 处含空白单元格（\\2）",
+        ),
+        (r"sum of the six applicant columns", "六类申请人之和"),
+        (r"sum of the (\d+) result rows", "\\1 项办理结果之和"),
+        (r"\b(\d{4}) carried_forward\b", "\\1 年结转下年度"),
+    )
+)
+_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
+
+
+@cache
+def _key_names() -> dict[str, str]:
+    """The keys a check's detail names, with their printed labels: rows, columns, groups,
+    tables."""
+    found: dict[str, str] = {}
+    for row in catalogue.APPLICATION_ROWS:
+        found[row.key] = row.reference
+    for column in catalogue.APPLICATION_COLUMNS:
+        found[column.key] = column.described
+    for group in catalogue.REVIEW_GROUPS:
+        found[group.key] = group.name
+    for column in catalogue.REVIEW_COLUMNS:
+        found.setdefault(column.key, column.header)
+    found.update(
+        active_disclosure="主动公开",
+        applications="依申请公开",
+        reviews_and_lawsuits="行政复议、行政诉讼",
+    )
+    return found
+
+
+def check_text(check: Mapping[str, Any], language: str) -> str:
+    """A check's detail for a person: as the rules wrote it in English; in Chinese with
+    the rows, columns and groups by their printed labels, the numbers as they are."""
+    detail = str(check.get("detail") or "")
+    if language == "en":
+        return detail
+    for pattern, replacement in _PHRASES:
+        detail = pattern.sub(replacement, detail)
+    names = _key_names()
+    detail = _KEY.sub(lambda found: names.get(found.group(0), found.group(0)), detail)
+    return detail.replace(": ", "：", 1)
+
+
+# ---------------------------------------------------------------- a refused correction
+
+_QUOTED = r"(?P<q>['\"])(?P<value>.*)(?P=q)"
+_PATH = "^(?P<path>[^:]*): "
+_REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), words)
+    for pattern, words in (
+        ("^" + _QUOTED + " is not a value of the report that can be corrected$", "not_editable"),
+        (
+            r"^a value has at most (?P<value>\d+) characters, a note at most (?P<note>\d+)$",
+            "too_long",
+        ),
+        (_PATH + _QUOTED + r" is not allowed there \((?P<why>.*)\)$", "not_allowed"),
+        (_PATH + _QUOTED + " is not a number$", "not_a_number"),
+        (r"^settle the conflicts first \(correct (?P<paths>.*) again\)$", "conflicts_first"),
+    )
+)
+_REFUSAL_WORDS = {
+    "not_editable": "「{value}」不是报告中可以更正的值",
+    "too_long": "新值最多 {value} 个字符，说明最多 {note} 个字符",
+    "not_allowed": "{place}：此处不能填「{value}」（{why}）",
+    "not_a_number": "{place}：「{value}」不是数字",
+    "conflicts_first": "请先处理更正冲突（重新更正 {places}）",
+}
+
+
+def refusal(message: str, language: str) -> str:
+    """Why a correction or a review was refused, for a person: `worker.corrections`'
+    message in English, told in Chinese by its kind (the English one if it is no kind
+    known here)."""
+    if language == "en":
+        return message
+    for pattern, kind in _REFUSALS:
+        found = pattern.match(message)
+        if found is None:
+            continue
+        parts = found.groupdict()
+        if kind == "not_editable" and not parts["value"]:
+            return "请先选择要更正的单元格"
+        if kind == "not_allowed":
+            parts["why"] = _schema_why(parts["why"])
+        if "path" in parts:
+            parts["place"] = place(parts["path"], language)
+        if "paths" in parts:
+            parts["places"] = "、".join(_places(parts["paths"].split(", "), language))
+        return _REFUSAL_WORDS[kind].format(**parts)
+    return message
+
+
+def _places(paths: Iterable[str], language: str) -> list[str]:
+    return [place(path, language) for path in paths]
+
+
+def _schema_why(why: str) -> str:
+    """The schema's objection, for a person: a count below 0, a fraction, or else."""
+    minimum = re.search(r"is less than the minimum of (\S+)$", why)
+    if minimum:
+        return f"不能小于 {minimum.group(1)}"
+    if re.search(r"is not of type 'integer'", why):
+        return "须为整数"
+    return "类型或范围不符合报告格式"

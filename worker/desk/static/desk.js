@@ -20,7 +20,9 @@
         form.querySelector('[name="note"]').value = "";
         form.querySelectorAll(".error").forEach(function (el) { el.remove(); });
       }
-      form.querySelector(".path").textContent = path;
+      var place = form.querySelector(".path");  // the printed row and column; the path on hover
+      place.textContent = cell.dataset.label || path;
+      place.title = path;
       form.hidden = false;
     }
     if (history.replaceState) { history.replaceState(null, "", "#cell-" + path); }
