@@ -6,6 +6,8 @@ Starts `gongkai serve` (embedded mode, SQLite, a temporary data folder), uploads
 (default: the 6-page more-003.pdf of the shared devset, else dev-01.pdf), logs in as a
 browser does, opens the report view once to render and cache its page images, then times
 `--rounds` openings of the report view and of one page image: p50, p95 and the slowest.
+A report that is a text file, a web page or a .docx has no page images: its view shows
+the original's text (read once per server process), and only the view is timed.
 Then it corrects one cell through the desk's form until the report has `--versions`
 versions, and times the report view again (its list of versions, each with what it
 changed, grows with them) and the read-only view of the first version.  The target is a
@@ -101,10 +103,9 @@ def _measure(
     first = browser.get(view)  # renders and caches every page image
     first.raise_for_status()
     pages = first.text.count('class="page"')
-    timed = {
-        "report view": _timed(browser, view, rounds),
-        "one page image": _timed(browser, f"{view}/pages/1", rounds),
-    }
+    timed = {"report view": _timed(browser, view, rounds)}
+    if pages:  # a text original (a web page, a .docx…) is shown as its text: no images
+        timed["one page image"] = _timed(browser, f"{view}/pages/1", rounds)
     if versions > 1:
         for number in range(1, versions):
             _correct(browser, view, str(number))
