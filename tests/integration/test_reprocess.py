@@ -90,6 +90,7 @@ def test_a_reviewers_correction_is_carried_forward_and_a_conflict_is_shown(
     assert _reprocess(env, "--agency", "长沙")["changed"] == 0  # judged the same way again
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)  # the backends differ nowhere here
 @pytest.mark.parametrize(
     ("arguments", "said"),
     [
@@ -119,6 +120,7 @@ def _run(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)  # the backends differ nowhere here
 def test_an_original_damaged_or_replaced_is_a_failed_outcome_not_a_crash(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -148,6 +150,7 @@ def test_an_unchanged_document_is_not_taken_again_by_older_than(
     assert {v.parser_version for v in store.listing()} == {PARSER_VERSION}
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)  # the backends differ nowhere here
 def test_a_run_whose_process_is_gone_is_interrupted_not_running_for_ever(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -168,6 +171,7 @@ def test_a_run_whose_process_is_gone_is_interrupted_not_running_for_ever(
     assert "run the same selection again" in done.stderr
 
 
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)  # the backends differ nowhere here
 def test_a_change_besides_the_values_is_named(env: dict[str, str], tmp_path: Path) -> None:
     store = _store_three(env, tmp_path)
     sha = next(v.sha256 for v in store.listing() if v.filename == "dev-01.pdf")
