@@ -36,6 +36,13 @@ def load_schema() -> dict[str, Any]:
 
 
 @cache
+def report_years() -> tuple[int, int]:
+    """The first and last year a report can have, as the contract bounds `year`."""
+    year = load_schema()["properties"]["year"]
+    return int(year["minimum"]), int(year["maximum"])
+
+
+@cache
 def _validator() -> Validator:
     """Built once per process: the import and the schema walk are the costly part."""
     from jsonschema import Draft202012Validator

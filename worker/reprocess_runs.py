@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extract.version import PARSER_VERSION
-from schemas.validate import load_schema
+from schemas.validate import report_years
 from worker.errors import InvalidSetting, NotFound
 from worker.failure import describe
 from worker.files import write_atomically
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
     from worker.settings import Settings
 
 _RUN_FILE = "run.json"
-YEARS: tuple[int, int] = (
-    load_schema()["properties"]["year"]["minimum"],
-    load_schema()["properties"]["year"]["maximum"],
-)
-"""The years a report can have (the contract's)."""
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +56,8 @@ class Wanted:
             )
         if self.agency is not None and not self.agency.strip():
             raise InvalidSetting("reprocess: an empty agency names no agency")
-        if self.year is not None and not YEARS[0] <= self.year <= YEARS[1]:
+        first, last = report_years()
+        if self.year is not None and not first <= self.year <= last:
             raise InvalidSetting(f"reprocess: {self.year} is no year of a report")
         if self.older_than is not None and not 1 <= self.older_than <= PARSER_VERSION:
             raise InvalidSetting(

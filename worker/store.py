@@ -325,12 +325,7 @@ class Store:
     def report_by_sha(self, sha256: str) -> dict[str, Any]:
         """The report of the document of these bytes (its newest revision), as stored;
         raises NotFound."""
-        query = (
-            select(Document.report_text)
-            .where(Document.sha256 == sha256)
-            .order_by(Document.revision.desc())
-            .limit(1)
-        )
+        query = _newest_revision(select(Document.report_text), sha256)
         with Session(self._engine) as session:
             stored = session.scalar(query)
         if stored is None:
@@ -419,8 +414,12 @@ class Store:
     @staticmethod
     def _by_sha(session: Session, sha256: str) -> Document | None:
         """The newest revision of the document of these bytes."""
-        query = select(Document).where(Document.sha256 == sha256)
-        return session.scalar(query.order_by(Document.revision.desc()).limit(1))
+        return session.scalar(_newest_revision(select(Document), sha256))
+
+
+def _newest_revision(query: Select[Any], sha256: str) -> Select[Any]:
+    """`query` narrowed to the newest revision of the document of these bytes."""
+    return query.where(Document.sha256 == sha256).order_by(Document.revision.desc()).limit(1)
 
 
 def _row(

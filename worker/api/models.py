@@ -13,9 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from extract.version import PARSER_VERSION
+from schemas.validate import report_years
 from worker.ledger import JobView
 from worker.links import document_url, job_url
-from worker.reprocess_runs import YEARS
 from worker.store import Stored
 
 
@@ -101,7 +101,7 @@ class ReprocessRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     agency: str | None = Field(None, min_length=1, max_length=400, pattern=r"^[^\x00]*$")
-    year: int | None = Field(None, ge=YEARS[0], le=YEARS[1])
+    year: int | None = Field(None, ge=report_years()[0], le=report_years()[1])
     older_than: int | None = Field(
         None, ge=1, le=PARSER_VERSION, description="only what older parsers wrote"
     )
