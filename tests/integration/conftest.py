@@ -3,17 +3,20 @@ serve` processes and webhook receivers (live.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from deployment import PG_ADMIN, listening, redis_server, wait_for
-from live import LiveApi, Receiver, base_env, free_port, serve_receiver, start_api
+from live import GONGKAI, LiveApi, Receiver, base_env, free_port, serve_receiver, start_api
+from paths import DEVSET
 
 from worker import db
 
@@ -30,6 +33,21 @@ def api_factory(tmp_path: Path) -> Iterator[Callable[..., LiveApi]]:
     yield start
     for api in started:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def dev01_output() -> bytes:
+    """What `gongkai parse dev-01.pdf` prints, run once for the tests that store it."""
+    return subprocess.run(
+        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def dev01_report(dev01_output: bytes) -> dict[str, Any]:
+    """That report, a fresh dict for each test."""
+    report: dict[str, Any] = json.loads(dev01_output)
+    return report
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from live import GONGKAI, base_env
-from paths import DEVSET
 from sqlalchemy import JSON, column, create_engine, table, text
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -132,13 +131,10 @@ def _old_row(report: dict[str, Any], version: int, key: tuple[str, str]) -> dict
 
 
 def test_a_database_of_the_previous_schema_upgrades_and_serves_its_reports(
-    url: str, backend: str
+    url: str, backend: str, dev01_report: dict[str, Any]
 ) -> None:
     migrations.upgrade(url, migrations.FIRST)
-    parsed = subprocess.run(
-        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
-    ).stdout
-    report = json.loads(parsed)
+    report = dev01_report
     agency = report["agency"]
 
     def copy(sha: str, **changes: Any) -> dict[str, Any]:
@@ -188,10 +184,10 @@ def test_a_database_of_the_previous_schema_upgrades_and_serves_its_reports(
 
 
 def test_documents_of_schema_0002_become_first_revisions_with_their_edition(
-    url: str, parsed_dev01: dict[str, Any]
+    url: str, dev01_report: dict[str, Any]
 ) -> None:
     migrations.upgrade(url, "0002")
-    report, sha = parsed_dev01, parsed_dev01["source"]["sha256"]
+    report, sha = dev01_report, dev01_report["source"]["sha256"]
     documents = table(
         "documents",
         *(column(name) for name in ("sha256", "agency", "year", "version", "latest", "status")),
@@ -225,15 +221,6 @@ def test_documents_of_schema_0002_become_first_revisions_with_their_edition(
     assert store.report_by_sha(sha) == report
     revised = store.revise(sha, {**report, "corrections": []}, "corrected")  # sha no longer unique
     assert (revised.version, revised.revision) == (2, 2)
-
-
-@pytest.fixture(scope="module")
-def parsed_dev01() -> dict[str, Any]:
-    done = subprocess.run(
-        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
-    )
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
 
 
 def _text(report: dict[str, Any]) -> str:

@@ -6,29 +6,16 @@ a document to another agency or year gives its old report back its previous vers
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from live import GONGKAI
-from paths import DEVSET
 
 from worker import db
 from worker.errors import NotFound
 from worker.status import UNIDENTIFIED
 from worker.store import Selection, Store
-
-
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, Any]:
-    done = subprocess.run(
-        [GONGKAI, "parse", DEVSET / "dev-01.pdf"], capture_output=True, check=True
-    )
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,10 +36,10 @@ def _save(store: Store, report: dict[str, Any]) -> Any:
 
 
 def test_a_revision_is_the_next_version_and_what_the_sha_addresses(
-    store: Store, parsed: dict[str, Any]
+    store: Store, dev01_report: dict[str, Any]
 ) -> None:
-    first = _save(store, _of(parsed, "a"))
-    corrected = _of(parsed, "a", corrections=[])
+    first = _save(store, _of(dev01_report, "a"))
+    corrected = _of(dev01_report, "a", corrections=[])
     corrected["review"] = {**corrected["review"], "status": "reviewed"}
     revised = store.revise("a" * 64, corrected, "reviewed")
 
@@ -64,32 +51,32 @@ def test_a_revision_is_the_next_version_and_what_the_sha_addresses(
     assert [v.revision for v in store.record("a" * 64)] == [1, 2]
     listed = list(store.listing())
     assert [(s.version, s.status) for s in listed] == [(2, "reviewed")]
-    again = _save(store, _of(parsed, "a"))  # the same bytes dropped again
+    again = _save(store, _of(dev01_report, "a"))  # the same bytes dropped again
     assert (again.created, again.revision) == (False, 2)
 
 
 def test_an_unidentified_record_keeps_one_current_revision_until_it_is_named(
-    store: Store, parsed: dict[str, Any]
+    store: Store, dev01_report: dict[str, Any]
 ) -> None:
-    agency = parsed["agency"]
-    _save(store, _of(parsed, "b", agency=None))
-    store.revise("b" * 64, _of(parsed, "b", agency=None, corrections=[]), "corrected")
+    agency = dev01_report["agency"]
+    _save(store, _of(dev01_report, "b", agency=None))
+    store.revise("b" * 64, _of(dev01_report, "b", agency=None, corrections=[]), "corrected")
     unidentified = list(store.listing(Selection(status=UNIDENTIFIED)))
     assert [(s.sha256[0], s.revision) for s in unidentified] == [("b", 2)]
 
-    named = store.revise("b" * 64, _of(parsed, "b"), "corrected")
+    named = store.revise("b" * 64, _of(dev01_report, "b"), "corrected")
     assert (named.agency, named.year, named.version, named.revision) == (agency, 2021, 1, 3)
     assert list(store.listing(Selection(status=UNIDENTIFIED))) == []
     assert store.version(agency, 2021).sha256 == "b" * 64
 
 
 def test_moving_a_document_to_another_agency_gives_the_old_report_its_previous_version(
-    store: Store, parsed: dict[str, Any]
+    store: Store, dev01_report: dict[str, Any]
 ) -> None:
-    agency = parsed["agency"]
-    _save(store, _of(parsed, "c"))
-    _save(store, _of(parsed, "d"))  # version 2, a corrected file
-    store.revise("d" * 64, _of(parsed, "d", agency="另一个机关"), "corrected")
+    agency = dev01_report["agency"]
+    _save(store, _of(dev01_report, "c"))
+    _save(store, _of(dev01_report, "d"))  # version 2, a corrected file
+    store.revise("d" * 64, _of(dev01_report, "d", agency="另一个机关"), "corrected")
 
     assert store.version(agency, 2021).sha256 == "c" * 64
     assert store.version("另一个机关", 2021).sha256 == "d" * 64
@@ -100,12 +87,12 @@ def test_moving_a_document_to_another_agency_gives_the_old_report_its_previous_v
 
 
 def test_revising_unknown_bytes_or_other_bytes_is_refused(
-    store: Store, parsed: dict[str, Any]
+    store: Store, dev01_report: dict[str, Any]
 ) -> None:
     with pytest.raises(NotFound):
-        store.revise("e" * 64, _of(parsed, "e"), "corrected")
-    _save(store, _of(parsed, "f"))
+        store.revise("e" * 64, _of(dev01_report, "e"), "corrected")
+    _save(store, _of(dev01_report, "f"))
     with pytest.raises(ValueError, match="other bytes"):
-        store.revise("f" * 64, _of(parsed, "e"), "corrected")
+        store.revise("f" * 64, _of(dev01_report, "e"), "corrected")
     with pytest.raises(ValueError, match="origin"):
-        store.revise("f" * 64, _of(parsed, "f"), "parsed")
+        store.revise("f" * 64, _of(dev01_report, "f"), "parsed")
